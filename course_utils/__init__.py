@@ -1,0 +1,19 @@
+"""Helpers for the course "Deep Generative Models" (chapter 7) as notebooks.
+
+Modules, by concern (nothing runs on import):
+
+- ``config``: ``setup()`` seeds everything, picks the device, the figure style and
+  reports fast mode; ``pick(full, fast)``; ``data_dir()``.
+- ``data``: the bundled digits and Fashion-MNIST as tensors in [0, 1].
+- ``training``: ``fit()``, the one training loop, and its ``History``.
+- ``plotting``: image grids, latent scatter plots, loss curves.
+- ``cache``: trained models cached as state dicts under ``data/models``.
+- ``checks`` and ``exercises``: exercise checks with hints and solutions.
+- ``editions``: ``python -m course_utils.editions`` writes the student edition.
+- ``errors``: the course's errors, shown as one clear message in Jupyter.
+"""
+
+from .config import get_device, pick, set_seed, setup
+
+__all__ = ["get_device", "pick", "set_seed", "setup"]
+__version__ = "0.1.0"

@@ -1,0 +1,169 @@
+"""Generate the student edition of the course from the lecturer edition.
+
+Exercises are written once, in the lecturer notebooks, with cell tags:
+
+``stub``
+    a code cell with what the student starts from: it defines the function to
+    write, whose body raises ``NotImplementedError`` with a hint. Kept in both
+    editions (in the lecturer edition the solution cell below redefines it).
+``solution``
+    the lecturer's solution (code or markdown). Removed from the student edition.
+``check``
+    a cell that checks the answer (``nbXX.exN.check(...)``). In the student edition
+    it raises ``NotImplementedError`` until the stub is filled in, so it is tagged
+    ``raises-exception`` there (nbval then expects it).
+
+Usage (from the repository root)::
+
+    python -m course_utils.editions            # writes notebooks/student/
+    python -m course_utils.editions --out DIR  # somewhere else
+
+A notebook already in the output folder that differs from what this command last
+wrote there (the student edited or ran it) is never overwritten: it is reported
+and kept. ``--force`` overwrites anyway.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+MANIFEST = ".edition-manifest.json"
+STUDENT_BANNER = (
+    "> **Student edition.** Generated from the lecturer edition by "
+    "`python -m course_utils.editions`. The exercises at the end hold stubs that "
+    "raise `NotImplementedError`: replace each `raise` with your code, then run the "
+    "check cell below it. `exN.hint()` gives a hint."
+)
+
+
+class EditionError(Exception):
+    """A lecturer notebook's exercise cells are tagged inconsistently."""
+
+
+def _tags(cell: dict) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def student_notebook(nb: dict, name: str = "notebook") -> dict:
+    """Return the student edition of a lecturer notebook (a new dict)."""
+    out = copy.deepcopy(nb)
+    cells = []
+    n_stub = n_solution = n_check = 0
+    for cell in out["cells"]:
+        tags = _tags(cell)
+        if "solution" in tags:
+            n_solution += 1
+            continue
+        if "stub" in tags:
+            n_stub += 1
+            if cell["cell_type"] != "code" or "NotImplementedError" not in _source(cell):
+                raise EditionError(
+                    f"{name}: a cell tagged 'stub' must be code that raises "
+                    "NotImplementedError")
+        if "check" in tags:
+            n_check += 1
+            cell["metadata"]["tags"] = tags + ["raises-exception"]
+        if cell["cell_type"] == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+        cells.append(cell)
+    if n_stub != n_solution or (n_stub and not n_check):
+        raise EditionError(
+            f"{name}: {n_stub} stub cell(s), {n_solution} solution cell(s) and "
+            f"{n_check} check cell(s); each exercise needs one stub, one solution "
+            "and a check")
+    banner = {"cell_type": "markdown", "metadata": {"tags": ["student-banner"]},
+              "source": STUDENT_BANNER}
+    # The banner goes right after the title cell.
+    out["cells"] = cells[:1] + [banner] + cells[1:]
+    return out
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _dump(nb: dict) -> str:
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+
+
+def generate(src_dir: Path, out_dir: Path, force: bool = False) -> dict[str, list]:
+    """Write the student edition of every ``src_dir/*.ipynb`` into ``out_dir``.
+
+    Returns ``{"written": [...], "unchanged": [...], "kept": [...]}`` (file names);
+    ``kept`` are files the student changed, which are not overwritten.
+    """
+    src_dir, out_dir = Path(src_dir), Path(out_dir)
+    notebooks = sorted(src_dir.glob("[0-9][0-9]_*.ipynb"))
+    if not notebooks:
+        raise EditionError(f"no lecturer notebooks (NN_*.ipynb) found in {src_dir}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest_path = out_dir / MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        manifest = {}
+    report: dict[str, list] = {"written": [], "unchanged": [], "kept": []}
+    for path in notebooks:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        text = _dump(student_notebook(nb, path.name))
+        target = out_dir / path.name
+        if target.exists():
+            current = _digest(target.read_text(encoding="utf-8"))
+            if current == _digest(text):
+                report["unchanged"].append(path.name)
+                manifest[path.name] = current
+                continue
+            if current != manifest.get(path.name) and not force:
+                report["kept"].append(path.name)
+                continue
+        target.write_text(text, encoding="utf-8")
+        manifest[path.name] = _digest(text)
+        report["written"].append(path.name)
+    manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n",
+                             encoding="utf-8")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .config import repo_root
+
+    root = repo_root() or Path.cwd()
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils.editions",
+        description="Generate the student edition (no solutions) of the notebooks.")
+    parser.add_argument("--src", type=Path, default=root / "notebooks",
+                        help="folder of lecturer notebooks (default: notebooks/)")
+    parser.add_argument("--out", type=Path, default=root / "notebooks" / "student",
+                        help="output folder (default: notebooks/student/)")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite notebooks the student has changed")
+    args = parser.parse_args(argv)
+    try:
+        report = generate(args.src, args.out, force=args.force)
+    except EditionError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for name in report["written"]:
+        print(f"wrote     {args.out / name}")
+    for name in report["unchanged"]:
+        print(f"unchanged {args.out / name}")
+    for name in report["kept"]:
+        print(f"KEPT      {args.out / name}: you have changed it, so it was not "
+              "overwritten. Move it away (or pass --force) to get a fresh copy.",
+              file=sys.stderr)
+    return 1 if report["kept"] else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

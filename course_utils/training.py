@@ -1,0 +1,209 @@
+"""One training loop for the whole course: :func:`fit`.
+
+The model and its loss are written in the notebook where they are taught; this
+loop is plumbing: mini-batches drawn with an explicit generator, an optimiser
+step, a progress bar, an optional live loss plot, and a :class:`History` of every
+loss term that the notebooks plot. Used from notebook 02 on.
+
+The loss function receives ``(model, batch)`` and returns either a scalar tensor
+or a dict of scalar tensors with the key ``"loss"`` (the one minimised) plus any
+other terms worth recording, e.g. ``{"loss": ..., "recon": ..., "kl": ...}``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+
+from .config import is_fast, make_generator
+from .errors import ShapeError
+
+Batch = torch.Tensor | tuple[torch.Tensor, ...]
+LossFn = Callable[[torch.nn.Module, Batch], torch.Tensor | dict[str, torch.Tensor]]
+
+
+@dataclass
+class History:
+    """Loss terms recorded by :func:`fit`.
+
+    ``train[name]``: the mean of term ``name`` over each epoch's batches;
+    ``val[name]``: the same on the validation data after each epoch (if given);
+    ``steps``: the minimised loss at every optimiser step; ``seconds``: wall time.
+    """
+
+    train: dict[str, list[float]] = field(default_factory=dict)
+    val: dict[str, list[float]] = field(default_factory=dict)
+    steps: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def epochs(self) -> int:
+        return len(self.train.get("loss", []))
+
+    def last(self, name: str = "loss", split: str = "train") -> float:
+        """The last recorded value of a term."""
+        return getattr(self, split)[name][-1]
+
+    def plot(self, terms: Sequence[str] | None = None, ax=None, logy: bool = False,
+             title: str = "Training"):
+        """Plot each term per epoch (solid: train, dashed: validation)."""
+        from .plotting import plot_history
+
+        return plot_history(self, terms=terms, ax=ax, logy=logy, title=title)
+
+
+def _as_tuple(data: Batch) -> tuple[torch.Tensor, ...]:
+    tensors = data if isinstance(data, (tuple, list)) else (data,)
+    if not tensors or not all(isinstance(t, torch.Tensor) for t in tensors):
+        raise ShapeError("fit: `data` must be a tensor or a tuple of tensors "
+                         "(for example `x` or `(x, y)`).")
+    n = len(tensors[0])
+    if any(len(t) != n for t in tensors):
+        raise ShapeError("fit: the tensors in `data` must have the same length, got "
+                         f"{[len(t) for t in tensors]}.")
+    return tuple(tensors)
+
+
+def _terms(out) -> dict[str, torch.Tensor]:
+    if isinstance(out, dict):
+        if "loss" not in out:
+            raise ValueError("the loss function returned a dict without 'loss'")
+        return out
+    return {"loss": out}
+
+
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, loss_fn: LossFn, data: Batch,
+             batch_size: int = 1024, device: torch.device | str | None = None
+             ) -> dict[str, float]:
+    """Mean of each loss term over ``data`` (weighted by batch size), no gradients."""
+    tensors = _as_tuple(data)
+    device = device or next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    totals: dict[str, float] = {}
+    n = len(tensors[0])
+    for start in range(0, n, batch_size):
+        batch = tuple(t[start:start + batch_size].to(device) for t in tensors)
+        terms = _terms(loss_fn(model, batch if len(batch) > 1 else batch[0]))
+        for k, v in terms.items():
+            totals[k] = totals.get(k, 0.0) + float(v) * len(batch[0])
+    model.train(was_training)
+    return {k: v / n for k, v in totals.items()}
+
+
+def fit(model: torch.nn.Module, loss_fn: LossFn, data: Batch, *, epochs: int,
+        batch_size: int = 128, optimizer: torch.optim.Optimizer | None = None,
+        lr: float = 1e-3, scheduler=None, val_data: Batch | None = None,
+        seed: int = 0, device: torch.device | str | None = None,
+        progress: bool = True, live_plot: bool | None = None,
+        history: History | None = None) -> History:
+    """Train ``model`` by mini-batch gradient descent on ``loss_fn``; return History.
+
+    model: the network; its parameters are optimised (moved to ``device``).
+    loss_fn: ``loss_fn(model, batch)`` -> scalar tensor or dict with ``"loss"``.
+    data: a tensor or a tuple of tensors (e.g. ``(x, y)``), first axis = examples.
+    epochs: passes over the data.
+    batch_size: examples per step; the last, smaller batch is kept.
+    optimizer: any torch optimiser; default Adam with learning rate ``lr``.
+    scheduler: a learning-rate scheduler stepped after every optimiser step.
+    val_data: evaluated after each epoch without gradients.
+    seed: seeds the shuffling generator, so the batches do not depend on what ran
+        before.
+    device: default: where the model's parameters are.
+    progress: show a progress bar over epochs.
+    live_plot: redraw the loss curves after each epoch (default: on in a notebook,
+        off in fast mode).
+    history: continue recording into an existing History (training in stages).
+    """
+    tensors = _as_tuple(data)
+    device = torch.device(device) if device else next(model.parameters()).device
+    model.to(device)
+    tensors = tuple(t.to(device) for t in tensors)
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    gen = make_generator(seed)
+    history = history or History()
+    n = len(tensors[0])
+    if live_plot is None:
+        live_plot = _in_notebook() and not is_fast()
+    plotter = _LivePlot() if live_plot else None
+    bar = _progress(epochs) if progress else None
+    start_time = time.perf_counter()
+    model.train()
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=gen).to(device)
+        sums: dict[str, float] = {}
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            batch = tuple(t[idx] for t in tensors)
+            terms = _terms(loss_fn(model, batch if len(batch) > 1 else batch[0]))
+            optimizer.zero_grad(set_to_none=True)
+            terms["loss"].backward()
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            loss_value = float(terms["loss"].detach())
+            history.steps.append(loss_value)
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0.0) + float(v.detach()) * len(idx)
+        for k, v in sums.items():
+            history.train.setdefault(k, []).append(v / n)
+        if val_data is not None:
+            for k, v in evaluate(model, loss_fn, val_data, device=device).items():
+                history.val.setdefault(k, []).append(v)
+            model.train()
+        if bar is not None:
+            shown = {f"train {k}": history.train[k][-1] for k in history.train}
+            if history.val:
+                shown["val loss"] = history.val["loss"][-1]
+            bar.set_postfix({k: f"{v:.4g}" for k, v in shown.items()})
+            bar.update(1)
+        if plotter is not None:
+            plotter.update(history)
+    if bar is not None:
+        bar.close()
+    if plotter is not None:
+        plotter.close()
+    model.eval()
+    history.seconds += time.perf_counter() - start_time
+    return history
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
+    except ImportError:  # pragma: no cover
+        return False
+
+
+def _progress(total: int):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="epochs", leave=True)
+
+
+class _LivePlot:
+    """Redraws the loss curves in one output area after each epoch."""
+
+    def __init__(self):
+        from IPython.display import display
+
+        self._handle = display(display_id=True)
+
+    def update(self, history: History) -> None:
+        import matplotlib.pyplot as plt
+
+        from .plotting import plot_history
+
+        fig = plot_history(history, title="Training (live)")
+        self._handle.update(fig)
+        plt.close(fig)
+
+    def close(self) -> None:
+        pass
