@@ -62,11 +62,12 @@ def student_notebook(nb: dict, name: str = "notebook") -> dict:
     for cell in out["cells"]:
         tags = _tags(cell)
         if "solution" in tags:
-            n_solution += 1
+            n_solution += cell["cell_type"] == "code"
             continue
         if "stub" in tags:
             n_stub += 1
-            if cell["cell_type"] != "code" or "NotImplementedError" not in _source(cell):
+            raises = "NotImplementedError" in _source(cell)
+            if cell["cell_type"] != "code" or not raises:
                 raise EditionError(
                     f"{name}: a cell tagged 'stub' must be code that raises "
                     "NotImplementedError")
@@ -79,13 +80,14 @@ def student_notebook(nb: dict, name: str = "notebook") -> dict:
         cells.append(cell)
     if n_stub != n_solution or (n_stub and not n_check):
         raise EditionError(
-            f"{name}: {n_stub} stub cell(s), {n_solution} solution cell(s) and "
+            f"{name}: {n_stub} stub cell(s), {n_solution} solution code cell(s) and "
             f"{n_check} check cell(s); each exercise needs one stub, one solution "
             "and a check")
-    banner = {"cell_type": "markdown", "metadata": {"tags": ["student-banner"]},
-              "source": STUDENT_BANNER}
+    banner = {"cell_type": "markdown", "id": "student-edition-banner",
+              "metadata": {"tags": ["student-banner"]}, "source": STUDENT_BANNER}
     # The banner goes right after the title cell.
     out["cells"] = cells[:1] + [banner] + cells[1:]
+    out.setdefault("metadata", {})["course_edition"] = "student"
     return out
 
 

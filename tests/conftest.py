@@ -50,15 +50,17 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 def _patch_nbval_for_student_edition():
     try:
-        from nbval.plugin import NbCellError, NbCellItem
+        import nbval  # noqa: F401
     except ImportError:  # nbval not installed: notebooks are not collected anyway
         return
-    original = NbCellItem.runtest
+    from nbval.plugin import IPyNbCell, NbCellError  # fails loudly if nbval changed
+    original = IPyNbCell.runtest
     if getattr(original, "_course_patched", False):
         return
 
     def runtest(self):
-        in_student = STUDENT_DIR in Path(str(self.path)).resolve().parents
+        metadata = getattr(self.parent, "nb", {}).get("metadata", {})
+        in_student = metadata.get("course_edition") == "student"
         tags = self.cell.get("metadata", {}).get("tags", [])
         if not (in_student and "raises-exception" in tags):
             return original(self)
@@ -75,7 +77,7 @@ def _patch_nbval_for_student_edition():
                     "without error: is the solution left in a 'stub' cell?")
 
     runtest._course_patched = True
-    NbCellItem.runtest = runtest
+    IPyNbCell.runtest = runtest
 
 
 _patch_nbval_for_student_edition()

@@ -1,0 +1,30 @@
+"""The environment check of notebook 00: versions, device, and data sets."""
+
+from __future__ import annotations
+
+import importlib
+import platform
+
+PACKAGES = ("torch", "numpy", "matplotlib", "sklearn", "ipywidgets", "tqdm", "pooch")
+
+
+def environment_report() -> dict[str, str]:
+    """Versions of Python and the course's packages, the device, and which data
+    sets can be read without a network. Missing packages are reported, not raised."""
+    from .config import data_dir, get_device
+    from .data import SYSTEM_FASHION_DIR, fashion_available
+
+    report = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            report[name] = importlib.import_module(name).__version__
+        except ImportError:
+            report[name] = "MISSING: pip install -r requirements.txt"
+    report["device"] = str(get_device())
+    report["digits (bundled with scikit-learn)"] = "available"
+    report["Fashion-MNIST"] = (
+        "available" if fashion_available() else
+        f"not found (looked in {SYSTEM_FASHION_DIR} and {data_dir() / 'fashion-mnist'}"
+        "); notebook 01 onwards will say how to get it")
+    report["cache folder"] = str(data_dir())
+    return report

@@ -1,0 +1,108 @@
+"""The student edition: generated from the lecturer edition, never overwriting a
+student's work, and tested so that only the stubs raise, only NotImplementedError."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_utils.editions import EditionError, generate, main, student_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _notebook(stub_body: str = 'raise NotImplementedError("Exercise 9.1")',
+              solution: bool = True) -> dict:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    cells = [
+        nbformat.v4.new_markdown_cell("# 7.1 A title"),
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell(f"def f():\n    {stub_body}", metadata={
+            "tags": ["stub"]}),
+    ]
+    if solution:
+        cells.append(nbformat.v4.new_code_cell("def f():\n    return 42",
+                                               metadata={"tags": ["solution"]}))
+        cells.append(nbformat.v4.new_markdown_cell("Why 42.",
+                                                   metadata={"tags": ["solution"]}))
+    cells.append(nbformat.v4.new_code_cell("assert f() == 42", metadata={
+        "tags": ["check"]}))
+    cells.append(nbformat.v4.new_markdown_cell("## Summary"))
+    nb.cells = cells
+    return json.loads(nbformat.writes(nb))
+
+
+def test_student_notebook_removes_solutions_and_tags_checks():
+    student = student_notebook(_notebook())
+    sources = ["".join(c["source"]) for c in student["cells"]]
+    assert not any("return 42" in s or "Why 42" in s for s in sources)
+    assert any("NotImplementedError" in s for s in sources)
+    check = [c for c in student["cells"] if "check" in c["metadata"].get("tags", [])]
+    assert check and "raises-exception" in check[0]["metadata"]["tags"]
+    assert "Student edition" in "".join(student["cells"][1]["source"])
+    assert student["metadata"]["course_edition"] == "student"
+
+
+def test_inconsistent_tags_are_refused():
+    with pytest.raises(EditionError, match="stub"):
+        student_notebook(_notebook(solution=False))
+    with pytest.raises(EditionError, match="NotImplementedError"):
+        student_notebook(_notebook(stub_body="return 0"))
+
+
+def test_generate_never_overwrites_a_students_work(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "01_demo.ipynb").write_text(json.dumps(_notebook()))
+    assert generate(src, out)["written"] == ["01_demo.ipynb"]
+    assert generate(src, out)["unchanged"] == ["01_demo.ipynb"]
+    # the student works on the notebook ...
+    edited = (out / "01_demo.ipynb").read_text().replace("x = 1", "x = 2")
+    (out / "01_demo.ipynb").write_text(edited)
+    # ... and the lecturer edition changes: the student's copy is kept
+    changed = _notebook()
+    changed["cells"][1]["source"] = "x = 3"
+    (src / "01_demo.ipynb").write_text(json.dumps(changed))
+    report = generate(src, out)
+    assert report["kept"] == ["01_demo.ipynb"]
+    assert (out / "01_demo.ipynb").read_text() == edited
+    # the command says so and exits non-zero
+    assert main(["--src", str(src), "--out", str(out)]) == 1
+    assert (out / "01_demo.ipynb").read_text() == edited
+    # --force overwrites on purpose
+    assert generate(src, out, force=True)["written"] == ["01_demo.ipynb"]
+    assert "x = 3" in (out / "01_demo.ipynb").read_text()
+
+
+def test_every_lecturer_notebook_has_a_student_edition(tmp_path):
+    report = generate(ROOT / "notebooks", tmp_path)
+    lecturer = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert sorted(report["written"]) == lecturer
+
+
+@pytest.mark.parametrize("stub_body, should_pass", [
+    ('raise NotImplementedError("Exercise 9.1")', True),
+    ('raise ValueError("a bug in the notebook")', False),
+    ("return 42", False),  # a solution left in the stub
+])
+def test_student_run_accepts_only_not_implemented(tmp_path, stub_body, should_pass):
+    student = student_notebook(_notebook())
+    stub = next(c for c in student["cells"] if "stub" in c["metadata"].get("tags", []))
+    stub["source"] = f"def f():\n    {stub_body}"
+    path = tmp_path / "student.ipynb"
+    path.write_text(json.dumps(student))
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "conftest", "--nbval-lax",
+         "--nbval-current-env", "-q", "-p", "no:cacheprovider", "--rootdir",
+         str(tmp_path), "-c", os.devnull, str(path)],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert (result.returncode == 0) == should_pass, result.stdout[-2000:]

@@ -1,0 +1,170 @@
+"""course_utils plumbing: the training loop, the model cache, plotting helpers,
+course errors, the glossary and the environment report."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pytest
+import torch
+
+from course_utils import cache, errors, glossary, plotting
+from course_utils.envcheck import environment_report
+from course_utils.training import History, evaluate, fit
+
+
+def _regression(seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(256, 3, generator=g)
+    y = x @ torch.tensor([[1.0], [-2.0], [0.5]]) + 0.3
+    return x, y
+
+
+def _mse(model, batch):
+    x, y = batch
+    err = ((model(x) - y) ** 2).mean()
+    return {"loss": err, "abs": (model(x) - y).abs().mean()}
+
+
+def test_fit_learns_and_records_every_term():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 1)
+    data = _regression()
+    history = fit(model, _mse, data, epochs=60, batch_size=32, lr=0.05,
+                  val_data=_regression(1), progress=False, live_plot=False)
+    assert history.epochs == 60 and set(history.train) == {"loss", "abs"}
+    assert len(history.steps) == 60 * 8 and history.seconds > 0
+    assert history.last("loss", "val") < 1e-3 < history.train["loss"][0]
+    assert evaluate(model, _mse, data)["loss"] == pytest.approx(
+        history.last("loss"), abs=1e-3)
+
+
+def test_fit_is_deterministic_given_the_seed():
+    results = []
+    for _ in range(2):
+        torch.manual_seed(1)
+        model = torch.nn.Linear(3, 1)
+        fit(model, _mse, _regression(), epochs=3, seed=7, progress=False,
+            live_plot=False)
+        results.append(model.weight.detach().clone())
+    assert torch.equal(results[0], results[1])
+
+
+def test_fit_rejects_mismatched_data():
+    model = torch.nn.Linear(3, 1)
+    with pytest.raises(errors.ShapeError, match="same length"):
+        fit(model, _mse, (torch.zeros(4, 3), torch.zeros(5, 1)), epochs=1,
+            progress=False)
+    with pytest.raises(errors.ShapeError, match="tensor"):
+        fit(model, _mse, [1, 2, 3], epochs=1, progress=False)
+
+
+def test_history_plots_one_panel_per_term():
+    history = History(train={"loss": [3.0, 2.0], "kl": [1.0, 1.5]},
+                      val={"loss": [3.1, 2.2]})
+    fig = history.plot()
+    assert len(fig.axes) == 2
+    plt.close(fig)
+
+
+def _train_counter(calls):
+    def train(model):
+        calls.append(1)
+        with torch.no_grad():
+            model.weight.fill_(2.0)
+        return History(train={"loss": [1.0, 0.5]}, seconds=1.5)
+    return train
+
+
+def test_cache_trains_once_then_loads(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("COURSE_NO_CACHE", raising=False)
+    calls = []
+    first = cache.cached_training("lin", torch.nn.Linear(2, 1), _train_counter(calls),
+                                  {"epochs": 2})
+    model = torch.nn.Linear(2, 1)
+    second = cache.cached_training("lin", model, _train_counter(calls), {"epochs": 2})
+    assert len(calls) == 1 and torch.all(model.weight == 2.0)
+    assert second.train == first.train and second.seconds == 1.5
+    # a changed recipe or architecture trains anew
+    cache.cached_training("lin", torch.nn.Linear(2, 1), _train_counter(calls),
+                          {"epochs": 3})
+    cache.cached_training("lin", torch.nn.Linear(3, 1), _train_counter(calls),
+                          {"epochs": 2})
+    assert len(calls) == 3
+
+
+def test_corrupt_cache_file_retrains(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("COURSE_NO_CACHE", raising=False)
+    calls = []
+    cache.cached_training("lin", torch.nn.Linear(2, 1), _train_counter(calls), {})
+    (path,) = (tmp_path / "models").glob("lin-*.pt")
+    path.write_bytes(b"not a torch file")
+    cache.cached_training("lin", torch.nn.Linear(2, 1), _train_counter(calls), {})
+    assert len(calls) == 2 and "training again" in capsys.readouterr().out
+    assert torch.load(path, weights_only=True)["state_dict"]["weight"].shape == (1, 2)
+
+
+def test_cache_can_be_switched_off(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COURSE_NO_CACHE", "1")
+    calls = []
+    for _ in range(2):
+        cache.cached_training("lin", torch.nn.Linear(2, 1), _train_counter(calls), {})
+    assert len(calls) == 2 and not (tmp_path / "models").exists()
+
+
+def test_image_grid_accepts_flat_and_square_images():
+    fig = plotting.image_grid(torch.rand(6, 64), ncols=3, titles=list("abcdef"))
+    assert len(fig.axes) == 6
+    plt.close(fig)
+    fig = plotting.image_grid(torch.rand(4, 1, 28, 28))
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("bad", [torch.rand(3, 10), torch.rand(2, 3, 4, 5, 6)])
+def test_image_grid_wrong_shape_says_what_to_do(bad):
+    with pytest.raises(errors.ShapeError, match="image"):
+        plotting.image_grid(bad)
+
+
+def test_latent_scatter_needs_two_columns():
+    ax = plotting.latent_scatter(torch.randn(50, 2), torch.arange(50) % 3,
+                                 classes=["a", "b", "c"])
+    assert len(ax.collections) == 3
+    plt.close(ax.figure)
+    with pytest.raises(errors.ShapeError, match=r"\(N, 2\)"):
+        plotting.latent_scatter(torch.randn(50, 3))
+
+
+def test_expect_shape():
+    errors.expect_shape("x", torch.zeros(4, 2), (None, 2))
+    with pytest.raises(errors.ShapeError, match=r"\(any, 3\)"):
+        errors.expect_shape("x", torch.zeros(4, 2), (None, 3), where="helper")
+
+
+def test_short_error_display_keeps_the_error_name():
+    lines = errors._short_handler(None, errors.ExerciseNotDone,
+                                  errors.ExerciseNotDone("fill in the stub"), None)
+    assert lines == ["\x1b[31mExerciseNotDone\x1b[0m: fill in the stub"]
+    assert issubclass(errors.ExerciseNotDone, NotImplementedError)
+    assert issubclass(errors.DataUnavailableError, FileNotFoundError)
+    assert not errors.install_short_errors()  # outside IPython: nothing to install
+
+
+def test_glossary_lookup_both_ways():
+    assert [t.english for t in glossary.lookup("צוואר")] == ["bottleneck"]
+    assert glossary.lookup("Jensen")[0].hebrew == "אי-שוויון ינסן"
+    assert glossary.lookup("no such term") == []
+    table = glossary.as_markdown()
+    assert table.count("\n") == len(glossary.GLOSSARY) + 1
+
+
+def test_environment_report_lists_versions_and_data():
+    report = environment_report()
+    assert report["torch"] == torch.__version__
+    assert "digits (bundled with scikit-learn)" in report and "Fashion-MNIST" in report
