@@ -188,11 +188,7 @@ def setup(seed: int | None = None, presenting: bool | None = None,
     """Seed everything, pick the device and the figure style; report fast mode.
 
     The one call at the top of every notebook. ``COURSE_SEED`` overrides ``seed``.
-    Also installs the short error display for the course's own errors (an unfilled
-    exercise, a missing data set): one clear message instead of a deep traceback.
     """
-    from .errors import install_short_errors
-
     cfg = CourseConfig(
         seed=set_seed(seed),
         device=get_device(),
@@ -200,7 +196,6 @@ def setup(seed: int | None = None, presenting: bool | None = None,
         style=use_style(presenting),
         threads=set_threads(),
     )
-    install_short_errors()
     if not quiet:
         print(cfg)
     return cfg

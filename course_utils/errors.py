@@ -9,7 +9,16 @@ from __future__ import annotations
 
 
 class CourseError(Exception):
-    """Base class: an error whose message tells the student what to do."""
+    """Base class: an error whose message tells the student what to do.
+
+    In Jupyter it is shown as its name and message only, in red, without a
+    traceback through the helper package (IPython asks an exception for
+    ``_render_traceback_`` before it formats a traceback). Tools such as nbval
+    still see the cell fail with this exception's name.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"\x1b[31m{type(self).__name__}\x1b[0m: {self}"]
 
 
 class DataUnavailableError(CourseError, FileNotFoundError):
@@ -44,25 +53,3 @@ def expect_shape(name: str, value, shape: tuple, where: str = "") -> None:
             f"{place}`{name}` should have shape {want}, but has shape {actual}. "
             "Check that you passed the right array (reshape or flatten it first)."
         )
-
-
-def _short_handler(shell, etype, evalue, tb, tb_offset=None):
-    """IPython handler: the error's name and message only, in red, no traceback.
-
-    The returned lines still reach the front end as an error output, so tools such
-    as nbval see the cell fail with the right exception name.
-    """
-    return [f"\x1b[31m{etype.__name__}\x1b[0m: {evalue}"]
-
-
-def install_short_errors() -> bool:
-    """In IPython, show :class:`CourseError` as one message. Returns True if set."""
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython comes with Jupyter
-        return False
-    shell = get_ipython()
-    if shell is None or not hasattr(shell, "set_custom_exc"):
-        return False
-    shell.set_custom_exc((CourseError,), _short_handler)
-    return True
