@@ -1,0 +1,177 @@
+"""The course in a real browser: JupyterLab 4 in headless Chromium.
+
+- A course notebook with widgets runs top to bottom; its widget renders, and typing
+  into it changes what it shows (a round trip through the kernel).
+- The live slides view (jupyterlab-rise, View > Render as slides) renders the
+  notebook as reveal.js slides.
+- The offline slides export opens from disk with every script and style local,
+  and MathJax typesets its equations.
+
+Screenshots go to tests/browser/screenshots/ (ignored by git). Timeouts are
+generous but bounded; the whole file takes about a minute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from course_utils import publish
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+RUN_ALL_S = 120  # fast mode; the kernel also starts torch
+
+
+@dataclass(frozen=True)
+class WidgetCheck:
+    """How to try one notebook's widget: type ``value`` into the element at
+    ``control``, then ``result`` must show ``expect``."""
+
+    notebook: str
+    control: str  # CSS selector of the input the student changes
+    value: str
+    result: str  # CSS selector of the element that shows the answer
+    expect: str
+
+
+#: The course notebooks whose widgets the browser test tries (add one per notebook).
+WIDGET_CHECKS = [
+    WidgetCheck("00_start_here.ipynb", ".widget-text input", "bottleneck",
+                ".widget-textarea textarea", "צוואר בקבוק"),
+]
+
+_RUN_ALL = """async () => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  await panel.context.ready;
+  await panel.sessionContext.ready;
+  window.jupyterapp.commands.execute('notebook:run-all-cells');
+}"""
+
+_FINISHED = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  return !!kernel && kernel.status === 'idle' && panel.content.widgets.every(
+    c => c.model.type !== 'code' || c.model.executionCount !== null);
+}"""
+
+_ERRORS = """() => {
+  const errors = [];
+  for (const cell of window.jupyterapp.shell.currentWidget.content.widgets) {
+    if (cell.model.type !== 'code') continue;
+    const outputs = cell.model.outputs;
+    for (let i = 0; i < outputs.length; i++) {
+      const out = outputs.get(i).toJSON();
+      if (out.output_type === 'error') errors.push(out.ename + ': ' + out.evalue);
+    }
+  }
+  return errors;
+}"""
+
+
+def open_notebook(page, lab, name: str) -> None:
+    # a workspace of its own: no tab of an earlier test is restored next to it
+    workspace = Path(name).stem.replace("_", "-")
+    page.goto(lab.url(f"lab/workspaces/{workspace}/tree/{name}"), timeout=60_000)
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell"
+                           " && window.jupyterapp.shell.currentWidget"
+                           " && window.jupyterapp.shell.currentWidget.sessionContext",
+                           timeout=60_000)
+
+
+@pytest.mark.parametrize("check", WIDGET_CHECKS, ids=lambda c: c.notebook)
+def test_widget_renders_and_responds(check, page, lab, screenshot):
+    path = NOTEBOOKS / check.notebook
+    if not path.exists():
+        pytest.skip(f"{check.notebook} is not written yet")
+    server = lab(path)
+    open_notebook(page, server, check.notebook)
+    page.evaluate(_RUN_ALL)
+    control = page.locator(check.control).first
+    control.wait_for(state="visible", timeout=RUN_ALL_S * 1000)
+    page.wait_for_function(_FINISHED, timeout=RUN_ALL_S * 1000)
+    errors = page.evaluate(_ERRORS)
+    assert not errors, f"{check.notebook}: cells failed in JupyterLab: {errors}"
+    control.scroll_into_view_if_needed()
+    control.fill(check.value)
+    control.press("Enter")
+    result = page.locator(check.result).first
+    result.scroll_into_view_if_needed()
+    try:
+        page.wait_for_function(
+            "([sel, text]) => { const el = document.querySelector(sel);"
+            " return !!el && (el.value || el.textContent || '').includes(text); }",
+            arg=[check.result, check.expect], timeout=30_000)
+    finally:
+        screenshot(page, f"widget_{Path(check.notebook).stem}")
+    shown = result.input_value() if result.evaluate(
+        "el => 'value' in el") else result.text_content()
+    assert check.expect in shown, \
+        f"{check.notebook}: after typing {check.value!r} the widget shows {shown!r}"
+
+
+def test_live_slides_view_renders(page, lab, screenshot, tmp_path):
+    source = NOTEBOOKS / "00_start_here.ipynb"
+    if not source.exists():
+        pytest.skip("00_start_here.ipynb is not written yet")
+    path = tmp_path / "00_slides.ipynb"  # with the slide metadata `prepare` writes
+    path.write_text(publish.notebook_text(publish.prepare(
+        publish.read_notebook(source), source.name)), encoding="utf-8")
+    server = lab(path)
+    open_notebook(page, server, path.name)
+    assert page.evaluate(
+        "() => window.jupyterapp.commands.hasCommand('RISE:preview')"), \
+        "jupyterlab-rise is not active in JupyterLab (pip install jupyterlab-rise)"
+    page.evaluate("() => { window.jupyterapp.commands.execute('RISE:preview'); }")
+    frame = page.frame_locator("iframe").first
+    sections = frame.locator(".reveal .slides > section")
+    sections.first.wait_for(state="attached", timeout=60_000)
+    frame.locator(".reveal .slides section.present").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)  # let the first slide settle for the picture
+    screenshot(page, "live_slides_view")
+    headings = sum(1 for c in publish.read_notebook(path).cells
+                   if c.cell_type == "markdown" and c.source.startswith("## "))
+    assert sections.count() >= headings, \
+        f"{sections.count()} slides for {headings} sections: slide metadata missing?"
+
+
+def test_offline_slides_export_works_without_internet(page, tmp_path, screenshot):
+    missing = publish.missing_assets()
+    if missing:
+        pytest.skip(f"web assets not fetched ({missing[0]}, ...): run python -m "
+                    "course_utils.publish assets")
+    notebook = tmp_path / "09_offline.ipynb"
+    cells = [
+        "# 7.1.3 Variational AutoEncoders (VAE): offline slides",
+        "## 1. An equation\n$$\\log p(x) = \\mathrm{ELBO} + "
+        "\\mathrm{KL}\\big(q(z\\mid x)\\,\\|\\,p(z\\mid x)\\big)$$",
+        "import matplotlib.pyplot as plt\n"
+        "plt.plot([0, 1, 4, 9])\nplt.title('a figure')",
+        "## Summary\n- it works offline",
+    ]
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell(c) if c.startswith("import")
+        else nbformat.v4.new_markdown_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb = publish.prepare(nb, notebook.name)
+    notebook.write_text(publish.notebook_text(nb), encoding="utf-8")
+    out = tmp_path / "slides"
+    report = publish.export([notebook], out, "slides", fast=True)
+    assert report["failed"] == []
+    requests = []
+    page.on("request", lambda req: requests.append(req.url))
+    page.goto((out / report["written"][0]).as_uri())
+    page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30_000)
+    page.wait_for_selector("mjx-container", state="attached", timeout=30_000)
+    page.evaluate("() => Reveal.slide(1)")
+    page.wait_for_timeout(800)
+    screenshot(page, "offline_slides")
+    remote = [u for u in requests if not u.startswith(("file:", "data:"))]
+    assert not remote, f"the offline slides asked the network for {remote}"
+    assert not page.problems, page.problems
+    assert page.evaluate("() => Reveal.getTotalSlides()") >= 3
