@@ -9,6 +9,11 @@ Modules, by concern (nothing runs on import):
 - ``plotting``: image grids, latent scatter plots, loss curves.
 - ``cache``: trained models cached as state dicts under ``data/models``.
 - ``checks`` and ``exercises``: exercise checks with hints and solutions.
+- ``widgets``: the interactive views (core ipywidgets, 7.7 and 8).
+- ``linear``, ``objects``, ``models``, ``metrics``, ``divergences``, ``vae``,
+  ``gan``: what the notebooks of each topic share with the tests and the benchmark.
+- ``glossary`` and ``envcheck``: notebook 00's glossary and environment check.
+- ``publish`` and ``colab``: Colab set-up, slides, an executed HTML copy.
 - ``editions``: ``python -m course_utils.editions`` writes the student edition.
 - ``errors``: the course's errors, shown as one clear message in Jupyter.
 """

@@ -1,0 +1,117 @@
+"""The interactive views of notebooks 04 and 05, driven without a browser: the
+logic is a plain function, and setting a control updates the result and readout."""
+
+from __future__ import annotations
+
+import math
+
+import ipywidgets as widgets
+import matplotlib
+import pytest
+
+from course_utils.divergences import (
+    JENSEN_FAMILIES,
+    describe_jensen,
+    describe_kl,
+    draw_jensen,
+    draw_kl_view,
+    jensen_gap,
+    kl_view,
+)
+from course_utils.errors import CourseError
+from course_utils.widgets import LiveView, dropdown, slider
+
+matplotlib.use("Agg")
+
+
+def _kl_widget() -> LiveView:
+    return LiveView(kl_view, {"mu": slider("mu", 1.0, -3.0, 3.0),
+                              "sigma": slider("sigma", 0.5, 0.1, 3.0)},
+                    describe=describe_kl, draw=draw_kl_view)
+
+
+def test_kl_view_logic():
+    r = kl_view(0.0, 1.0)
+    assert r["kl"] == 0.0 and r["kl_reverse"] == 0.0
+    assert r["kl_book"] == 0.5          # the chapter's formula without -1
+    r = kl_view(1.0, 1.0)
+    assert r["kl"] == pytest.approx(0.5) and r["kl_reverse"] == pytest.approx(0.5)
+    r = kl_view(0.3, 2.0)
+    expected = 0.5 * (0.3**2 + 4.0 - math.log(4.0) - 1)
+    assert r["kl"] == pytest.approx(expected, rel=1e-12)
+    assert r["kl"] != pytest.approx(r["kl_reverse"])   # asymmetry
+    with pytest.raises(CourseError):
+        kl_view(0.0, 0.0)
+
+
+def test_kl_widget_follows_its_sliders():
+    view = _kl_widget()
+    assert isinstance(view, widgets.VBox)
+    assert view.result["kl"] == pytest.approx(kl_view(1.0, 0.5)["kl"])
+    before, png = view.n_updates, bytes(view.figure.value)
+    assert png.startswith(b"\x89PNG")          # the figure is drawn at once
+    view.controls["mu"].value = 0.0
+    view.controls["sigma"].value = 1.0
+    assert view.n_updates == before + 2
+    assert bytes(view.figure.value) != png      # ... and redrawn on a change
+    assert view.result["kl"] == 0.0
+    assert "KL(q‖p) = 0.0000" in view.readout.value
+    before = view.n_updates
+    assert view.set(mu=2.0, sigma=1.0)["kl"] == pytest.approx(2.0)
+    assert view.n_updates == before + 1          # set() updates once
+    assert view.values() == {"mu": 2.0, "sigma": 1.0}
+    with pytest.raises(CourseError):
+        view.set(tau=1.0)
+
+
+def test_jensen_logic():
+    for dist in JENSEN_FAMILIES:
+        zero = jensen_gap(dist, mean=2.0, spread=0.0)
+        assert zero["gap"] == 0.0
+        for spread in (0.05, 0.2, 0.5):
+            r = jensen_gap(dist, mean=2.0, spread=spread)
+            assert r["gap"] > 0
+            # scale-free: the gap depends on the spread only
+            assert r["gap"] == pytest.approx(jensen_gap(dist, 7.0, spread)["gap"],
+                                             rel=1e-9)
+    assert jensen_gap("log-normal", 1.0, 0.5)["gap"] == pytest.approx(
+        0.5 * math.log1p(0.25))
+    assert jensen_gap("two-point", 1.0, 0.5)["gap"] == pytest.approx(
+        -0.5 * math.log(1 - 0.25))
+    with pytest.raises(CourseError):
+        jensen_gap("cauchy")
+    with pytest.raises(CourseError):
+        jensen_gap("two-point", mean=1.0, spread=1.5)   # X would be negative
+    with pytest.raises(CourseError):
+        jensen_gap("gamma", mean=-1.0)
+
+
+def test_jensen_widget_and_bad_values():
+    view = LiveView(jensen_gap, {"dist": dropdown("distribution", JENSEN_FAMILIES),
+                                 "mean": slider("E[X]", 2.0, 0.5, 5.0),
+                                 "spread": slider("sd/mean", 0.4, 0.0, 2.0)},
+                    describe=describe_jensen, draw=draw_jensen)
+    assert view.result["dist"] == "two-point"
+    view.set(dist="gamma", spread=0.0)
+    assert view.result["gap"] == 0.0 and "gap = 0.0000" in view.readout.value
+    good = view.set(dist="uniform", spread=0.3)
+    # outside the uniform's range: the readout shows the message, result is kept
+    view.set(spread=1.5)
+    assert view.error is not None and "spread" in view.readout.value
+    assert view.result is good
+    view.set(spread=0.2)
+    assert view.error is None and view.result["spread"] == pytest.approx(0.2)
+
+
+def test_live_view_without_a_figure():
+    view = LiveView(lambda n: n * n, {"n": widgets.IntSlider(value=3)})
+    assert view.result == 9 and view.readout.value == "9"
+    assert view.figure not in view.children
+    assert view.set(n=4) == 16
+
+
+def test_live_view_rejects_bad_controls():
+    with pytest.raises(CourseError):
+        LiveView(kl_view, {})
+    with pytest.raises(CourseError):
+        LiveView(kl_view, {"mu": widgets.Button(description="no value")})
