@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -40,9 +39,13 @@ def pytest_configure(config):
         return
     from course_utils.editions import generate
 
-    if STUDENT_DIR.exists():
-        shutil.rmtree(STUDENT_DIR)
-    generate(ROOT / "notebooks", STUDENT_DIR, force=True)
+    report = generate(ROOT / "notebooks", STUDENT_DIR, force=True)
+    # drop notebooks whose lecturer edition is gone; rewrite nothing else, so that
+    # a second test run at the same time keeps its working folder
+    current = set().union(*report.values())
+    for stale in STUDENT_DIR.glob("*.ipynb"):
+        if stale.name not in current:
+            stale.unlink()
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
