@@ -1,0 +1,113 @@
+"""The sample-quality metric (course_utils.metrics), on the 8x8 digits so it is
+fast: the Frechet distance's algebra, the score's keys and ranges, and that real
+images score better than noise, blank or scrambled ones."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils.data import load_digits
+from course_utils.errors import ShapeError
+from course_utils.metrics import (
+    METRIC_KEYS,
+    SampleQuality,
+    frechet_distance,
+    gaussian_stats,
+)
+
+
+@pytest.fixture(scope="module")
+def quality():
+    return SampleQuality.digits(epochs=20)
+
+
+def test_frechet_of_a_set_to_itself_is_zero():
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=(500, 6)) @ rng.normal(size=(6, 6))
+    mu, cov = gaussian_stats(f)
+    assert frechet_distance(mu, cov, mu, cov) == pytest.approx(0.0, abs=1e-8)
+
+
+def test_frechet_of_a_shift_is_the_squared_shift():
+    rng = np.random.default_rng(1)
+    f = rng.normal(size=(400, 5)) @ rng.normal(size=(5, 5))
+    shift = np.array([1.0, -2.0, 0.5, 0.0, 3.0])
+    mu, cov = gaussian_stats(f)
+    mu2, cov2 = gaussian_stats(f + shift)
+    assert frechet_distance(mu, cov, mu2, cov2) == pytest.approx(
+        float(shift @ shift), rel=1e-8)
+
+
+def test_frechet_matches_closed_form_for_diagonal_covariances():
+    a, b = np.array([1.0, 4.0, 0.25]), np.array([9.0, 1.0, 0.25])
+    mu1, mu2 = np.zeros(3), np.array([1.0, 0.0, 0.0])
+    expected = 1.0 + float(((np.sqrt(a) - np.sqrt(b)) ** 2).sum())
+    assert frechet_distance(mu1, np.diag(a), mu2, np.diag(b)) == pytest.approx(
+        expected, rel=1e-10)
+    # symmetric, and accepts torch tensors
+    assert frechet_distance(torch.tensor(mu2), torch.diag(torch.tensor(b)), mu1,
+                            np.diag(a)) == pytest.approx(expected, rel=1e-10)
+
+
+def test_frechet_rejects_bad_shapes():
+    with pytest.raises(ShapeError):
+        frechet_distance(np.zeros(3), np.eye(3), np.zeros(2), np.eye(2))
+    with pytest.raises(ShapeError):
+        gaussian_stats(np.zeros((1, 4)))
+
+
+def test_score_keys_and_ranges(quality):
+    test = load_digits("test")
+    s = quality.score(test.images)
+    assert set(s) == set(METRIC_KEYS) | {"n"}
+    assert s["n"] == len(test)
+    assert 0.1 <= s["confidence"] <= 1.0
+    assert 0.0 <= s["entropy"] <= math.log(10) + 1e-9
+    assert 0.0 <= s["diversity"] <= math.log(10) + 1e-9
+    assert s["frechet"] >= 0.0
+    assert quality.accuracy > 0.85, quality
+
+
+def test_real_images_score_better_than_junk(quality):
+    real = load_digits("train").images[:400]
+    g = torch.Generator().manual_seed(0)
+    junk = {
+        "noise": torch.rand(400, 8, 8, generator=g),
+        "blank": torch.zeros(400, 8, 8),
+        "scrambled": real.reshape(400, -1)[:, torch.randperm(64, generator=g)],
+    }
+    table = quality.table({"real": real, **junk})
+    for name in junk:
+        assert table[name]["frechet"] > 5 * table["real"]["frechet"], str(table)
+    assert table["real"]["diversity"] > 2.2
+    assert table["blank"]["diversity"] == 0.0
+    assert "scrambled" in str(table) and "frechet" in str(table)
+
+
+def test_score_accepts_flat_and_channel_images_alike(quality):
+    x = load_digits("test").images[:100]
+    a = quality.score(x)
+    b = quality.score(x.reshape(100, 64).numpy())
+    c = quality.score(x[:, None])
+    assert a == pytest.approx(b) and a == pytest.approx(c)
+
+
+@pytest.mark.parametrize("bad", [
+    torch.zeros(10, 28, 28),          # wrong image size
+    torch.zeros(1, 8, 8),             # a single image has no covariance
+    torch.full((10, 8, 8), 2.0),      # not in [0, 1]
+    torch.full((10, 8, 8), float("nan")),
+    "images",
+])
+def test_score_rejects_bad_input(quality, bad):
+    with pytest.raises(ShapeError):
+        quality.score(bad)
+
+
+def test_table_rejects_empty(quality):
+    with pytest.raises(ShapeError):
+        quality.table({})

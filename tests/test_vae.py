@@ -1,0 +1,125 @@
+"""The VAE of notebook 06 (course_utils.vae): shapes, the loss convention, the
+closed-form KL, the importance-weighted bound, the recipe and clear errors."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_utils.errors import ShapeError
+from course_utils.vae import (
+    VAE,
+    gaussian_kl,
+    iwae_bound,
+    negative_elbo,
+    test_negative_elbo,
+    train_fashion_vae,
+)
+
+test_negative_elbo.__test__ = False  # a function under test, not a pytest test
+
+
+def _model(seed: int = 0, x_dim: int = 12, latent_dim: int = 3) -> VAE:
+    torch.manual_seed(seed)
+    return VAE(x_dim=x_dim, hidden=(16,), latent_dim=latent_dim)
+
+
+def test_shapes_and_sampling():
+    model = _model()
+    x = torch.rand(5, 3, 4)  # (N, H, W) images are flattened
+    logits, mu, log_var = model(x)
+    assert logits.shape == (5, 12) and mu.shape == log_var.shape == (5, 3)
+    images = model.sample(7, generator=torch.Generator().manual_seed(0))
+    assert images.shape == (7, 12)
+    assert float(images.min()) >= 0 and float(images.max()) <= 1
+
+
+def test_wrong_image_size_is_a_clear_error():
+    with pytest.raises(ShapeError, match="12 pixels"):
+        negative_elbo(_model(), torch.rand(4, 10))
+    with pytest.raises(ShapeError, match="positive"):
+        VAE(x_dim=0)
+
+
+def test_kl_closed_form_matches_torch_and_is_zero_at_the_prior():
+    mu, log_var = torch.randn(6, 4), torch.randn(6, 4)
+    q = torch.distributions.Normal(mu, torch.exp(0.5 * log_var))
+    expected = torch.distributions.kl_divergence(
+        q, torch.distributions.Normal(0.0, 1.0)).sum(1)
+    assert torch.allclose(gaussian_kl(mu, log_var), expected, atol=1e-5)
+    assert torch.allclose(gaussian_kl(torch.zeros(2, 4), torch.zeros(2, 4)),
+                          torch.zeros(2))
+
+
+def test_loss_convention_sum_over_pixels_mean_over_batch():
+    model = _model()
+    x = torch.rand(8, 12)
+    gen = torch.Generator().manual_seed(1)
+    terms = negative_elbo(model, x, generator=gen)
+    gen = torch.Generator().manual_seed(1)
+    logits, mu, log_var = model(x, gen)
+    recon = F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1)
+    assert torch.allclose(terms["recon"], recon.mean(), atol=1e-5)
+    assert torch.allclose(terms["kl"], gaussian_kl(mu, log_var).mean(), atol=1e-6)
+    assert torch.allclose(terms["loss"], terms["recon"] + terms["kl"])
+    beta = negative_elbo(model, x, beta=2.0, generator=torch.Generator().manual_seed(1))
+    assert torch.allclose(beta["loss"], terms["recon"] + 2 * terms["kl"], atol=1e-5)
+
+
+def test_iwae_bound_is_elbo_at_k1_and_rises():
+    model = _model(latent_dim=2)
+    x = torch.rand(20, 12)
+    gen = torch.Generator().manual_seed(0)
+    # k = 1: averaged over many draws it is the ELBO (with a Monte Carlo KL)
+    many = x.repeat(400, 1)
+    with torch.no_grad():
+        b1 = iwae_bound(model, many, 1, generator=gen)
+        elbo = -negative_elbo(model, many, generator=gen)["loss"]
+    assert abs(float(b1.mean()) - float(elbo)) < 0.05 * abs(float(elbo))
+    b100 = iwae_bound(model, x, 100, generator=gen, chunk=30)
+    assert b100.shape == (20,)
+    assert float(b100.mean()) > float(b1.mean())
+    with pytest.raises(ValueError, match="at least 1"):
+        iwae_bound(model, x, 0)
+
+
+def test_iwae_bound_is_exact_when_q_is_the_posterior():
+    """A decoder that ignores z: p(z|x) = p(z). With q = p(z) every weight equals
+    p(x), so the bound is log p(x) for any k."""
+    model = _model(latent_dim=2)
+    with torch.no_grad():
+        for p in model.encoder.parameters():
+            p.zero_()  # mu = 0, log_var = 0: q = N(0, I)
+        model.decoder[-1].weight.zero_()
+    x = torch.rand(3, 12)
+    logits = model.decoder[-1].bias.expand(3, -1)
+    log_px = -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1)
+    for k in (1, 7):
+        assert torch.allclose(iwae_bound(model, x, k), log_px, atol=1e-4)
+
+
+def test_test_negative_elbo_is_reproducible():
+    model = _model()
+    x = torch.rand(30, 12)
+    a = test_negative_elbo(model, x, seed=3, batch_size=7)
+    b = test_negative_elbo(model, x, seed=3, batch_size=7)
+    assert a == b and math.isfinite(a)
+
+
+def test_recipe_trains_and_lowers_the_loss():
+    g = torch.Generator().manual_seed(0)
+    images = (torch.rand(256, 28, 28, generator=g) < 0.3).float()
+    images[:, 10:18, 10:18] = 1.0  # a shared structure the decoder can learn
+    model, history = train_fashion_vae(seed=0, epochs=3, batch_size=64,
+                                       train_images=images, progress=False,
+                                       live_plot=False, latent_dim=4, hidden=(32,),
+                                       threads=1)
+    assert history.epochs == 3 and history.seconds > 0
+    assert history.train["loss"][-1] < history.train["loss"][0]
+    assert set(history.train) == {"loss", "recon", "kl"}
+    assert model.latent_dim == 4
+    # the output bias starts at the mean image, so the start is already sensible
+    assert history.train["loss"][0] < 784 * math.log(2)
