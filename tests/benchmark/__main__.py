@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -75,7 +76,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--skip-quality", action="store_true",
                    help="do not train the course VAE and the recipe")
     p.add_argument("--with-tests", action="store_true",
-                   help="also time the whole test suite (python -m pytest -n 2)")
+                   help="also time the whole test suite (the README's test command)")
     p.add_argument("--threads", type=int, default=None,
                    help="torch threads for kernels and training (default: "
                    "COURSE_THREADS if set, else torch's default)")
@@ -112,9 +113,23 @@ def is_full_run(args: argparse.Namespace) -> bool:
                 or args.skip_notebooks or args.skip_recipe or args.skip_quality)
 
 
+def readme_test_command() -> list[str]:
+    """The pytest part of README.md's test command (after its pip install),
+    with this interpreter: the suite is timed exactly as students and CI run it."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- test-command -->\s*```(?:bash|sh)?\n(.+?)\n```", readme,
+                      re.S)
+    if block is None:
+        raise SystemExit("README.md shows no test command after <!-- test-command -->")
+    words = block.group(1).split("&&")[-1].split()
+    if words[:3] != ["python", "-m", "pytest"]:
+        raise SystemExit(f"unexpected README test command: {block.group(1)!r}")
+    return [sys.executable, *words[1:], "-q"]
+
+
 def time_test_suite(log=print) -> dict:
-    """Run the whole test suite as README says (two workers) and time it."""
-    cmd = [sys.executable, "-m", "pytest", "-n", "2", "-q"]
+    """Run the whole test suite as README says and time it."""
+    cmd = readme_test_command()
     log("running the test suite: " + " ".join(cmd[1:]))
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
