@@ -16,7 +16,6 @@ Used in every notebook's Exercises section::
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,8 +127,3 @@ def expect_callable(answer: Any, what: str = "your answer") -> None:
     if not callable(answer):
         raise Wrong(f"{what} should be a function; pass the function itself, "
                     f"without calling it (got {type(answer).__name__}).")
-
-
-def expect_finite(value: float, what: str) -> None:
-    if not math.isfinite(float(value)):
-        raise Wrong(f"{what} is {value}; look for a log of zero or a division by 0.")

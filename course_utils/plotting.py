@@ -138,8 +138,3 @@ def plot_history(history, terms: Sequence[str] | None = None, ax=None,
     fig.suptitle(title)
     fig.tight_layout()
     return fig
-
-
-def savefig(fig, path) -> None:
-    """Save ``fig`` to ``path`` (PNG) with the course's resolution."""
-    fig.savefig(path, bbox_inches="tight")

@@ -165,8 +165,6 @@ def fit(model: torch.nn.Module, loss_fn: LossFn, data: Batch, *, epochs: int,
             plotter.update(history)
     if bar is not None:
         bar.close()
-    if plotter is not None:
-        plotter.close()
     model.eval()
     history.seconds += time.perf_counter() - start_time
     return history
@@ -204,6 +202,3 @@ class _LivePlot:
         fig = plot_history(history, title="Training (live)")
         self._handle.update(fig)
         plt.close(fig)
-
-    def close(self) -> None:
-        pass
