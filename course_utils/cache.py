@@ -29,7 +29,8 @@ def _history_to_plain(result: Any) -> Any:
 
     if isinstance(result, History):
         return {"__history__": True, "train": result.train, "val": result.val,
-                "steps": result.steps, "seconds": result.seconds}
+                "steps": result.steps, "seconds": result.seconds,
+                "step_terms": result.step_terms}
     return result
 
 
@@ -38,7 +39,8 @@ def _plain_to_history(value: Any) -> Any:
 
     if isinstance(value, dict) and value.get("__history__"):
         return History(train=value["train"], val=value["val"], steps=value["steps"],
-                       seconds=value["seconds"])
+                       seconds=value["seconds"],
+                       step_terms=value.get("step_terms", {}))
     return value
 
 

@@ -153,7 +153,7 @@ def train_autoencoder(x: torch.Tensor, latent_dim: int, *, name: str,
     cache: False trains without the cache.
     Returns ``(model, history)``; the model is in eval mode on the CPU.
     """
-    from .training import fit
+    from .training import adam, fit
 
     if not isinstance(x, torch.Tensor) or x.ndim < 2:
         raise ShapeError("train_autoencoder: `x` should be a tensor (N, ...), got "
@@ -164,7 +164,7 @@ def train_autoencoder(x: torch.Tensor, latent_dim: int, *, name: str,
     steps = epochs * math.ceil(len(x) / batch_size)
 
     def train(m):
-        opt = torch.optim.Adam(m.parameters(), lr=lr, weight_decay=weight_decay)
+        opt = adam(m.parameters(), lr=lr, weight_decay=weight_decay)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, steps))
         return fit(m, reconstruction_loss, x, epochs=epochs, batch_size=batch_size,
                    optimizer=opt, scheduler=sched, seed=seed, val_data=val_x,

@@ -13,7 +13,7 @@ import torch
 
 from course_utils import cache, errors, glossary, plotting
 from course_utils.envcheck import environment_report
-from course_utils.training import History, evaluate, fit
+from course_utils.training import History, adam, evaluate, fit
 
 
 def _regression(seed: int = 0):
@@ -37,6 +37,9 @@ def test_fit_learns_and_records_every_term():
                   val_data=_regression(1), progress=False, live_plot=False)
     assert history.epochs == 60 and set(history.train) == {"loss", "abs"}
     assert len(history.steps) == 60 * 8 and history.seconds > 0
+    assert set(history.step_terms) == {"loss", "abs"}
+    assert history.step_terms["loss"] == history.steps
+    assert len(history.step_terms["abs"]) == 60 * 8
     assert history.last("loss", "val") < 1e-3 < history.train["loss"][0]
     assert evaluate(model, _mse, data)["loss"] == pytest.approx(
         history.last("loss"), abs=1e-3)
@@ -51,6 +54,35 @@ def test_fit_is_deterministic_given_the_seed():
             live_plot=False)
         results.append(model.weight.detach().clone())
     assert torch.equal(results[0], results[1])
+
+
+def test_adam_is_fused_on_the_cpu_and_steps_like_plain_adam():
+    torch.manual_seed(0)
+    a, b = torch.nn.Linear(4, 3), torch.nn.Linear(4, 3)
+    b.load_state_dict(a.state_dict())
+    fused = adam(a.parameters(), lr=0.01, betas=(0.9, 0.99))
+    plain = torch.optim.Adam(b.parameters(), lr=0.01, betas=(0.9, 0.99))
+    assert fused.defaults["fused"] and fused.defaults["betas"] == (0.9, 0.99)
+    x = torch.randn(16, 4)
+    for model, opt in ((a, fused), (b, plain)):
+        for _ in range(5):
+            opt.zero_grad()
+            model(x).pow(2).sum().backward()
+            opt.step()
+    assert torch.allclose(a.weight, b.weight, atol=1e-6)
+
+
+def test_adam_falls_back_when_the_fused_kernel_is_missing(monkeypatch):
+    real = torch.optim.Adam
+
+    def no_fused(params, fused=None, **kw):
+        if fused:
+            raise RuntimeError("`fused=True` requires all the params to be ...")
+        return real(params, **kw)
+
+    monkeypatch.setattr(torch.optim, "Adam", no_fused)
+    opt = adam(torch.nn.Linear(2, 2).parameters(), lr=0.1)
+    assert not opt.defaults.get("fused") and opt.defaults["lr"] == 0.1
 
 
 def test_fit_rejects_mismatched_data():
@@ -75,7 +107,8 @@ def _train_counter(calls):
         calls.append(1)
         with torch.no_grad():
             model.weight.fill_(2.0)
-        return History(train={"loss": [1.0, 0.5]}, seconds=1.5)
+        return History(train={"loss": [1.0, 0.5]}, seconds=1.5,
+                       step_terms={"loss": [1.2, 0.8, 0.6, 0.4]})
     return train
 
 
@@ -89,6 +122,7 @@ def test_cache_trains_once_then_loads(monkeypatch, tmp_path):
     second = cache.cached_training("lin", model, _train_counter(calls), {"epochs": 2})
     assert len(calls) == 1 and torch.all(model.weight == 2.0)
     assert second.train == first.train and second.seconds == 1.5
+    assert second.step_terms == {"loss": [1.2, 0.8, 0.6, 0.4]}
     # a changed recipe or architecture trains anew
     cache.cached_training("lin", torch.nn.Linear(2, 1), _train_counter(calls),
                           {"epochs": 3})

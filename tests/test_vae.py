@@ -123,3 +123,41 @@ def test_recipe_trains_and_lowers_the_loss():
     assert model.latent_dim == 4
     # the output bias starts at the mean image, so the start is already sensible
     assert history.train["loss"][0] < 784 * math.log(2)
+
+
+def test_pca_input_encoder_reads_principal_components():
+    g = torch.Generator().manual_seed(0)
+    # data that varies along two pixel directions only, around a mean image
+    directions = torch.zeros(2, 12)
+    directions[0, :6], directions[1, 6:] = 1.0, 1.0
+    x = 0.5 + torch.randn(200, 2, generator=g) @ directions * 0.1
+    torch.manual_seed(0)
+    model = VAE(x_dim=12, hidden=(16,), latent_dim=3, input_pca=2)
+    kept = model.fit_input_pca(x)
+    assert kept == pytest.approx(1.0, abs=1e-5)  # two components hold it all
+    assert torch.allclose(model.pca_mean, x.mean(0), atol=1e-6)
+    basis = model.pca_basis
+    assert basis.shape == (12, 2)
+    assert torch.allclose(basis.T @ basis, torch.eye(2), atol=1e-5)
+    # the encoder sees the centred image projected on the basis, nothing else
+    projected = (x - x.mean(0)) @ basis
+    mu, log_var = model.encode(x)
+    expected = model.encoder(projected).chunk(2, dim=1)
+    assert torch.allclose(mu, expected[0]) and torch.allclose(log_var, expected[1])
+    assert model(x)[0].shape == (200, 12)  # the decoder still draws every pixel
+
+
+def test_pca_input_is_saved_with_the_weights():
+    model = VAE(x_dim=12, hidden=(16,), latent_dim=3, input_pca=4)
+    model.fit_input_pca(torch.rand(50, 12))
+    fresh = VAE(x_dim=12, hidden=(16,), latent_dim=3, input_pca=4)
+    fresh.load_state_dict(model.state_dict())
+    x = torch.rand(5, 12)
+    assert torch.equal(fresh.encode(x)[0], model.encode(x)[0])
+
+
+def test_pca_input_errors_say_what_to_do():
+    with pytest.raises(ShapeError, match="input_pca"):
+        VAE(x_dim=12, input_pca=13)
+    with pytest.raises(ShapeError, match="input_pca=k"):
+        _model().fit_input_pca(torch.rand(5, 12))
