@@ -82,16 +82,24 @@ class ImageSet:
     def subset(self, n: int | None, seed: int = 0) -> ImageSet:
         """A random subset of ``n`` images (all when ``n`` is None or too large),
         drawn with its own generator so it does not depend on earlier draws."""
-        if n is None or n >= len(self):
+        idx = subset_indices(len(self), n, seed)
+        if idx is None:
             return self
-        g = torch.Generator().manual_seed(seed)
-        idx = torch.randperm(len(self), generator=g)[:n].sort().values
         return ImageSet(self.images[idx], self.labels[idx], self.classes, self.name)
 
     def __repr__(self) -> str:
         return (f"ImageSet({self.name!r}: {len(self)} images of "
                 f"{self.image_shape[0]}x{self.image_shape[1]}, "
                 f"{len(self.classes)} classes)")
+
+
+def subset_indices(total: int, n: int | None, seed: int = 0) -> torch.Tensor | None:
+    """The sorted indices of a random subset of ``n`` of ``total`` items, drawn
+    with its own generator seeded by ``seed``; None when ``n`` keeps them all."""
+    if n is None or n >= total:
+        return None
+    g = torch.Generator().manual_seed(seed)
+    return torch.randperm(total, generator=g)[:n].sort().values
 
 
 def read_idx(path: str | Path) -> np.ndarray:
@@ -197,16 +205,42 @@ def load_fashion_mnist(split: str = "train", limit: int | None = None,
     mode. Defined for notebooks 01, 02, 03, 06 and 07.
     """
     images_path, labels_path = find_fashion_files(split, download=download)
-    images = read_idx(images_path)
-    labels = read_idx(labels_path)
+    images = _read_idx_once(images_path)
+    labels = _read_idx_once(labels_path)
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
         raise DataUnavailableError(
             f"{images_path} and {labels_path} do not fit together (shapes "
             f"{images.shape} and {labels.shape}). Delete them and load again.")
-    data = ImageSet(torch.from_numpy(images).float().div_(255.0),
+    # the subset is taken on the bytes, before the float copy (4x their size)
+    idx = subset_indices(len(images), limit, seed)
+    if idx is not None:
+        images, labels = images[idx.numpy()], labels[idx.numpy()]
+    return ImageSet(torch.from_numpy(np.array(images)).float().div_(255.0),
                     torch.from_numpy(labels.astype(np.int64)), FASHION_CLASSES,
                     f"Fashion-MNIST {split}")
-    return data.subset(limit, seed)
+
+
+# Decompressing the 60,000 training images takes about 0.3 s; notebooks load the
+# splits several times, so the bytes of the last few files read (55 MB for all of
+# Fashion-MNIST) are kept. A changed file (size or modification time) is read again.
+_IDX_MEMO: dict[tuple[str, int, int], np.ndarray] = {}
+_IDX_MEMO_SIZE = 4
+
+
+def _read_idx_once(path: Path) -> np.ndarray:
+    """:func:`read_idx`, remembered for the files read last (read-only arrays)."""
+    try:
+        stat = Path(path).stat()
+        key = (str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        return read_idx(path)  # read_idx says what is wrong
+    if key not in _IDX_MEMO:
+        array = read_idx(path)
+        array.setflags(write=False)
+        while len(_IDX_MEMO) >= _IDX_MEMO_SIZE:
+            _IDX_MEMO.pop(next(iter(_IDX_MEMO)))
+        _IDX_MEMO[key] = array
+    return _IDX_MEMO[key]
 
 
 def load_digits(split: str | None = None, test_fraction: float = 0.25,

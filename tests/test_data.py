@@ -82,6 +82,31 @@ def test_fashion_from_a_folder_of_small_files(no_system_data, monkeypatch):
                                                              seed=3).images)
 
 
+def test_fashion_bytes_are_read_once_and_reread_when_the_file_changes(
+        no_system_data, monkeypatch):
+    folder = no_system_data / "fm"
+    folder.mkdir()
+    _write_split(folder, "train", 12)
+    monkeypatch.setenv("COURSE_FASHION_DIR", str(folder))
+    reads = []
+    real_read = data.read_idx
+    monkeypatch.setattr(data, "read_idx", lambda p: reads.append(p) or real_read(p))
+    first = data.load_fashion_mnist("train", limit=5, seed=2)
+    again = data.load_fashion_mnist("train", limit=5, seed=2)
+    assert len(reads) == 2  # images and labels, once each
+    assert torch.equal(first.images, again.images)
+    # the subset taken on the bytes is the one ImageSet.subset takes
+    assert torch.equal(first.images, data.load_fashion_mnist("train").subset(
+        5, seed=2).images)
+    again.images.zero_()  # a caller changing its copy changes nothing remembered
+    assert torch.equal(first.images, data.load_fashion_mnist("train", limit=5,
+                                                             seed=2).images)
+    new = _write_split(folder, "train", 7, seed=5)  # the file changes on disk
+    changed = data.load_fashion_mnist("train")
+    assert len(changed) == 7
+    assert torch.allclose(changed.images, torch.from_numpy(new).float() / 255)
+
+
 def test_fashion_from_the_cache_folder_unzipped(no_system_data):
     cache = no_system_data / "cache" / "fashion-mnist"
     cache.mkdir(parents=True)
