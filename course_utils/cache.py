@@ -29,8 +29,7 @@ def _history_to_plain(result: Any) -> Any:
 
     if isinstance(result, History):
         return {"__history__": True, "train": result.train, "val": result.val,
-                "steps": result.steps, "seconds": result.seconds,
-                "step_terms": result.step_terms}
+                "step_terms": result.step_terms, "seconds": result.seconds}
     return result
 
 
@@ -38,9 +37,10 @@ def _plain_to_history(value: Any) -> Any:
     from .training import History
 
     if isinstance(value, dict) and value.get("__history__"):
-        return History(train=value["train"], val=value["val"], steps=value["steps"],
-                       seconds=value["seconds"],
-                       step_terms=value.get("step_terms", {}))
+        # files saved before step_terms existed hold the loss alone, as "steps"
+        step_terms = value.get("step_terms") or {"loss": value.get("steps", [])}
+        return History(train=value["train"], val=value["val"], step_terms=step_terms,
+                       seconds=value["seconds"])
     return value
 
 

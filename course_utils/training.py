@@ -31,16 +31,19 @@ class History:
 
     ``train[name]``: the mean of term ``name`` over each epoch's batches;
     ``val[name]``: the same on the validation data after each epoch (if given);
-    ``steps``: the minimised loss at every optimiser step; ``step_terms[name]``:
-    every term at every step (for curves finer than one point an epoch);
-    ``seconds``: wall time.
+    ``step_terms[name]``: every term at every optimiser step (for curves finer
+    than one point an epoch); ``steps``: the minimised loss at every step, that
+    is ``step_terms["loss"]``; ``seconds``: wall time.
     """
 
     train: dict[str, list[float]] = field(default_factory=dict)
     val: dict[str, list[float]] = field(default_factory=dict)
-    steps: list[float] = field(default_factory=list)
-    seconds: float = 0.0
     step_terms: dict[str, list[float]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def steps(self) -> list[float]:
+        return self.step_terms.get("loss", [])
 
     @property
     def epochs(self) -> int:
@@ -171,7 +174,6 @@ def fit(model: torch.nn.Module, loss_fn: LossFn, data: Batch, *, epochs: int,
                 value = float(v.detach())
                 history.step_terms.setdefault(k, []).append(value)
                 sums[k] = sums.get(k, 0.0) + value * len(idx)
-            history.steps.append(history.step_terms["loss"][-1])
         for k, v in sums.items():
             history.train.setdefault(k, []).append(v / n)
         if val_data is not None:

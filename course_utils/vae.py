@@ -82,18 +82,16 @@ class VAE(nn.Module):
     @torch.no_grad()
     def fit_input_pca(self, x: torch.Tensor, max_images: int = 20000) -> float:
         """Set the encoder's input projection to the top ``input_pca`` principal
-        directions of ``x`` (its first ``max_images`` rows); return the fraction
-        of the pixel variance they keep."""
+        directions of ``x`` (its first ``max_images`` rows), found by notebook 01's
+        :func:`linear.fit_pca`; return the fraction of the pixel variance they keep."""
+        from .linear import fit_pca
+
         if not self.input_pca:
             raise ShapeError("VAE.fit_input_pca: build the model with input_pca=k.")
-        x = self._flat(x)[:max_images].float()
-        mean = x.mean(dim=0)
-        centred = x - mean
-        eigenvalues, vectors = torch.linalg.eigh(centred.T @ centred / len(x))
-        top = eigenvalues.argsort(descending=True)[:self.input_pca]
-        self.pca_mean.copy_(mean)
-        self.pca_basis.copy_(vectors[:, top])
-        return float(eigenvalues[top].sum() / eigenvalues.sum())
+        pca = fit_pca(self._flat(x)[:max_images])
+        self.pca_mean.copy_(pca.mean)
+        self.pca_basis.copy_(pca.components[:, :self.input_pca])
+        return float(pca.eigenvalues[:self.input_pca].sum() / pca.eigenvalues.sum())
 
     def _flat(self, x: torch.Tensor) -> torch.Tensor:
         x = x.reshape(len(x), -1)

@@ -140,7 +140,7 @@ def test_pca_input_encoder_reads_principal_components():
     assert basis.shape == (12, 2)
     assert torch.allclose(basis.T @ basis, torch.eye(2), atol=1e-5)
     # the encoder sees the centred image projected on the basis, nothing else
-    projected = (x - x.mean(0)) @ basis
+    projected = (x - model.pca_mean) @ basis
     mu, log_var = model.encode(x)
     expected = model.encoder(projected).chunk(2, dim=1)
     assert torch.allclose(mu, expected[0]) and torch.allclose(log_var, expected[1])
