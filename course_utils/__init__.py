@@ -14,11 +14,11 @@ Modules, by concern (nothing runs on import):
   ``gan``: what the notebooks of each topic share with the tests and the benchmark.
 - ``glossary`` and ``envcheck``: notebook 00's glossary and environment check.
 - ``publish`` and ``colab``: Colab set-up, slides, an executed HTML copy.
-- ``editions``: ``python -m course_utils.editions`` writes the student edition.
+- ``editions``: ``python -m course_utils.tools.editions`` writes the student edition.
 - ``errors``: the course's errors, shown as one clear message in Jupyter.
 """
 
-from .config import get_device, pick, set_seed, setup
+from course_utils.core.config import get_device, pick, set_seed, setup
 
 __all__ = ["get_device", "pick", "set_seed", "setup"]
 __version__ = "0.1.0"

@@ -37,7 +37,7 @@ def pytest_configure(config):
     # Only the controller (not xdist workers) writes the student edition.
     if os.environ.get("PYTEST_XDIST_WORKER"):
         return
-    from course_utils.editions import generate
+    from course_utils.tools.editions import generate
 
     report = generate(ROOT / "notebooks", STUDENT_DIR, force=True)
     # drop notebooks whose lecturer edition is gone; rewrite nothing else, so that

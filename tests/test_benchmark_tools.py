@@ -339,8 +339,8 @@ def test_vae_versus_recipe_glue(monkeypatch):
     threads and reports losses, times and their ratios (training faked here)."""
     import types
 
-    from course_utils import data as course_data
-    from course_utils.training import History
+    from course_utils.core import data as course_data
+    from course_utils.core.training import History
 
     calls = {}
 

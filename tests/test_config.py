@@ -1,4 +1,4 @@
-"""course_utils.config: seeds, fast mode, device, style, data folder."""
+"""course_utils.core.config: seeds, fast mode, device, style, data folder."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils import config
+from course_utils.core import config
 
 
 def test_set_seed_makes_every_generator_repeat(monkeypatch):
@@ -71,8 +71,9 @@ def test_importing_the_package_has_no_side_effects():
     code = (
         "import matplotlib as mpl, torch\n"
         "before = (torch.initial_seed(), dict(mpl.rcParams))\n"
-        "import course_utils, course_utils.data, course_utils.training\n"
-        "import course_utils.plotting, course_utils.checks, course_utils.cache\n"
+        "import course_utils, course_utils.core.data, course_utils.core.training\n"
+        "import course_utils.core.plotting, course_utils.core.checks\n"
+        "import course_utils.core.cache\n"
         "assert (torch.initial_seed(), dict(mpl.rcParams)) == before\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,4 +1,4 @@
-"""course_utils.data: IDX parsing on tiny files the tests write, the search order
+"""course_utils.core.data: IDX parsing on tiny files the tests write, the search order
 for Fashion-MNIST, and one clear error when it cannot be found."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils import data
-from course_utils.errors import DataUnavailableError
+from course_utils.core import data
+from course_utils.core.errors import DataUnavailableError
 
 
 def _write_split(folder: Path, split: str, n: int, seed: int = 0) -> np.ndarray:

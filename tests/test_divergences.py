@@ -1,4 +1,4 @@
-"""The exact reference models of notebooks 04 and 05 (course_utils.divergences)."""
+"""The exact reference models of notebooks 04 and 05 (course_utils.topics.elbo)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 import torch
 from torch import distributions as D
 
-from course_utils.divergences import (
+from course_utils.core.errors import CourseError, ShapeError
+from course_utils.topics.elbo import (
     JENSEN_FAMILIES,
     PPCA,
     GaussianMixture,
@@ -20,7 +21,6 @@ from course_utils.divergences import (
     logsumexp,
     random_covariance,
 )
-from course_utils.errors import CourseError, ShapeError
 
 
 def test_logsumexp_is_stable():

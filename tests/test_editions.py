@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils.editions import EditionError, generate, main, student_notebook
+from course_utils.tools.editions import EditionError, generate, main, student_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,9 +8,9 @@ import pkgutil
 
 import pytest
 
-import course_utils.exercises as exercises_pkg
-from course_utils.checks import Exercise
-from course_utils.errors import ExerciseIncorrect, ExerciseNotDone
+import course_utils.topics.exercises as exercises_pkg
+from course_utils.core.checks import Exercise
+from course_utils.core.errors import ExerciseIncorrect, ExerciseNotDone
 
 
 def _all_exercises() -> list[tuple[str, Exercise]]:

@@ -1,4 +1,4 @@
-"""Tests of course_utils.gan (the plumbing of notebook 07)."""
+"""Tests of course_utils.topics.gan (the plumbing of notebook 07)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils import gan
-from course_utils.errors import CourseError, ShapeError
-from course_utils.models import mlp
+from course_utils.core.errors import CourseError, ShapeError
+from course_utils.topics import gan
+from course_utils.topics.autoencoder import mlp
 
 matplotlib.use("Agg")
 

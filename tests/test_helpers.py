@@ -11,9 +11,10 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 
-from course_utils import cache, errors, glossary, plotting
-from course_utils.envcheck import environment_report
-from course_utils.training import History, adam, evaluate, fit
+from course_utils.core import cache, errors, plotting
+from course_utils.core.training import History, adam, evaluate, fit
+from course_utils.tools.envcheck import environment_report
+from course_utils.topics import glossary
 
 
 def _regression(seed: int = 0):

@@ -1,4 +1,4 @@
-"""Tests of course_utils.linear (notebooks 01 and 02): PCA, the discarded-eigenvalue
+"""Tests of course_utils.topics.pca (notebooks 01 and 02): PCA, the discarded-eigenvalue
 identity, principal angles, the reconstruction slider's logic, and clear errors
 for bad input."""
 
@@ -15,9 +15,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from course_utils.data import load_digits  # noqa: E402
-from course_utils.errors import CourseError, ShapeError  # noqa: E402
-from course_utils.linear import (  # noqa: E402
+from course_utils.core.data import load_digits  # noqa: E402
+from course_utils.core.errors import CourseError, ShapeError  # noqa: E402
+from course_utils.topics.pca import (  # noqa: E402
     LatentSizeError,
     column_angles,
     correlation_matrix,

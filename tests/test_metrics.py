@@ -1,4 +1,4 @@
-"""The sample-quality metric (course_utils.metrics), on the 8x8 digits so it is
+"""The sample-quality metric (course_utils.topics.quality), on the 8x8 digits so it is
 fast: the Frechet distance's algebra, the score's keys and ranges, and that real
 images score better than noise, blank or scrambled ones."""
 
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.data import load_digits
-from course_utils.errors import ShapeError
-from course_utils.metrics import (
+from course_utils.core.data import load_digits
+from course_utils.core.errors import ShapeError
+from course_utils.topics.quality import (
     METRIC_KEYS,
     SampleQuality,
     frechet_distance,

@@ -1,12 +1,12 @@
-"""The shared deep autoencoder (course_utils.models)."""
+"""The shared deep autoencoder (course_utils.topics.autoencoder)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from course_utils.errors import ShapeError
-from course_utils.models import (
+from course_utils.core.errors import ShapeError
+from course_utils.topics.autoencoder import (
     DeepAutoencoder,
     encode_all,
     reconstruction_loss,

@@ -1,4 +1,4 @@
-"""The generated objects data set of notebook 03 (course_utils.objects)."""
+"""The generated objects data set of notebook 03 (course_utils.core.synthetic)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.errors import ShapeError
-from course_utils.objects import (
+from course_utils.core.errors import ShapeError
+from course_utils.core.synthetic import (
     FACTOR_CORNERS,
     FEATURE_NAMES,
     FEATURE_TABLE,

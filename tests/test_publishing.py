@@ -1,6 +1,6 @@
 """Publishing: Colab badges and set-up cells, slide metadata, Binder's configuration,
-offline slides and the executed HTML copy (``course_utils.publish``,
-``course_utils.colab``). No network: the web assets are stand-ins made here.
+offline slides and the executed HTML copy (``course_utils.tools.publish``,
+``course_utils.tools.colab``). No network: the web assets are stand-ins made here.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import colab, publish
+from course_utils.tools import colab, publish
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob(publish.NOTEBOOK_GLOB))
 BINDER = ROOT / ".binder"
-PREPARE = "run python -m course_utils.publish prepare"
+PREPARE = "run python -m course_utils.tools.publish prepare"
 
 
 def md(source: str, **meta) -> dict:
@@ -161,7 +161,7 @@ def test_prepare_file_and_the_command_line(tmp_path, capsys):
     assert "names no single notebook" in capsys.readouterr().err
 
 
-# The Colab cell and course_utils.colab ------------------------------------------
+# The Colab cell and course_utils.tools.colab ------------------------------------------
 
 def run_colab_cell(monkeypatch, on_colab: bool) -> list[tuple]:
     """Run the Colab cell's code with subprocess.run recorded, not executed."""
@@ -188,7 +188,7 @@ def test_colab_cell_clones_installs_and_allows_the_download(monkeypatch):
     calls = run_colab_cell(monkeypatch, on_colab=True)
     (clone, _), (install, options) = calls
     assert clone[:2] == ["git", "clone"] and publish.REPO in clone
-    assert install[1:] == ["-m", "course_utils.colab", "install"]
+    assert install[1:] == ["-m", "course_utils.tools.colab", "install"]
     assert options["cwd"] == publish.COLAB_DIR
     assert publish.COLAB_DIR in sys.path
     assert os.environ["COURSE_OFFLINE"] == "0"  # Fashion-MNIST may be downloaded
@@ -303,8 +303,8 @@ def test_missing_assets_say_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_WEB_ASSETS", str(tmp_path / "empty"))
     monkeypatch.setattr(publish.shutil, "which", lambda name: None)
     assert "mathjax/es5/tex-svg-full.js" in publish.missing_assets()
-    with pytest.raises(publish.PublishError, match="python -m course_utils.publish "
-                                                    "assets"):
+    with pytest.raises(publish.PublishError,
+                       match="python -m course_utils.tools.publish assets"):
         publish.fetch_assets()
     with pytest.raises(publish.PublishError, match="COURSE_WEB_ASSETS"):
         publish.copy_assets(tmp_path / "out")

@@ -1,4 +1,4 @@
-"""The VAE of notebook 06 (course_utils.vae): shapes, the loss convention, the
+"""The VAE of notebook 06 (course_utils.topics.vae): shapes, the loss convention, the
 closed-form KL, the importance-weighted bound, the recipe and clear errors."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils.errors import ShapeError
-from course_utils.vae import (
+from course_utils.core.errors import ShapeError
+from course_utils.topics.vae import (
     VAE,
     gaussian_kl,
     iwae_bound,

@@ -9,7 +9,9 @@ import ipywidgets as widgets
 import matplotlib
 import pytest
 
-from course_utils.divergences import (
+from course_utils.core.errors import CourseError
+from course_utils.core.widgets import LiveView, dropdown, slider
+from course_utils.topics.elbo import (
     JENSEN_FAMILIES,
     describe_jensen,
     describe_kl,
@@ -18,8 +20,6 @@ from course_utils.divergences import (
     jensen_gap,
     kl_view,
 )
-from course_utils.errors import CourseError
-from course_utils.widgets import LiveView, dropdown, slider
 
 matplotlib.use("Agg")
 

@@ -1,7 +1,7 @@
 """Model-quality figures of the benchmark, from the course's own recipes.
 
 Nothing here re-implements a course model: the VAE comes from
-``course_utils.vae`` (the recipe notebook 06 trains), the linear autoencoder's
+``course_utils.topics.vae`` (the recipe notebook 06 trains), the linear autoencoder's
 ratio to PCA and the sample-quality tables are read from the executed notebooks
 (02, 03, 06, 07) by the runner's probe.
 Only the classic recipe (:mod:`recipe`) is the benchmark's own: it is the
@@ -54,15 +54,15 @@ def vae_versus_recipe(threads: int | None, seed: int = 0, skip_recipe: bool = Fa
         out["recipe"] = {**res.to_dict(), "cpu_seconds": round(cpu, 2),
                          "call_seconds": round(wall, 2)}
     try:
-        vae = importlib.import_module("course_utils.vae")
+        vae = importlib.import_module("course_utils.topics.vae")
     except ImportError as err:
         out["course"] = {"status": "missing", "error": str(err)}
         return out
-    from course_utils.data import load_fashion_mnist
+    from course_utils.core.data import load_fashion_mnist
 
     train = load_fashion_mnist("train").images
     test = load_fashion_mnist("test").images
-    log("training the course VAE (course_utils.vae.train_fashion_vae)")
+    log("training the course VAE (course_utils.topics.vae.train_fashion_vae)")
     (model, history), wall, cpu = timed(
         vae.train_fashion_vae, seed=seed, train_images=train, threads=threads,
         progress=False, live_plot=False)

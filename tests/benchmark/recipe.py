@@ -117,7 +117,7 @@ def _loaders(settings: RecipeSettings, train: torch.Tensor | None = None,
     """Data loaders over Fashion-MNIST (or over the given (N, 784) tensors)."""
     from torch.utils.data import DataLoader, TensorDataset
 
-    from course_utils.data import load_fashion_mnist
+    from course_utils.core.data import load_fashion_mnist
 
     if train is None:
         train = load_fashion_mnist("train", limit=settings.train_limit, seed=0).flat

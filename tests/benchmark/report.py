@@ -264,7 +264,7 @@ def _vae_lines(vae: dict | None) -> list[str]:
                      f"{s['epochs']} epochs, DataLoader |")
     if c.get("status") == "ok":
         setup = ", ".join(f"{k} {v}" for k, v in c.get("recipe", {}).items())
-        lines.append(f"| course VAE (course_utils.vae) | {c['test_loss']:.2f} | "
+        lines.append(f"| course VAE (course_utils.topics.vae) | {c['test_loss']:.2f} | "
                      f"{c['train_seconds']:.1f} s | {c['cpu_seconds']:.1f} s | "
                      f"{setup} |")
     elif c:

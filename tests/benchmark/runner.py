@@ -11,7 +11,7 @@ loader workers, for example), sampled every ``SAMPLE_SECONDS``. The larger of
 the two is reported. Without ``/proc`` (macOS, Windows) memory is not measured.
 
 After the notebook's last cell, one extra cell (the *probe*) prints, as JSON, the
-sample-quality tables (``course_utils.metrics.QualityTable``) and the numeric
+sample-quality tables (``course_utils.topics.quality.QualityTable``) and the numeric
 scalars that the notebook left in its global namespace, so the benchmark reports
 the notebooks' own numbers without training anything again.
 """
@@ -35,7 +35,7 @@ def _course_benchmark_probe():
     import numbers
     import sys
     tables, scalars = {{}}, {{}}
-    metrics = sys.modules.get("course_utils.metrics")  # never import it here
+    metrics = sys.modules.get("course_utils.topics.quality")  # never import it here
     QualityTable = getattr(metrics, "QualityTable", ())
     for name, value in list(globals().items()):
         if name.startswith("_"):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import publish
+from course_utils.tools import publish
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -141,7 +141,7 @@ def test_offline_slides_export_works_without_internet(page, tmp_path, screenshot
     missing = publish.missing_assets()
     if missing:
         pytest.skip(f"web assets not fetched ({missing[0]}, ...): run python -m "
-                    "course_utils.publish assets")
+                    "course_utils.tools.publish assets")
     notebook = tmp_path / "09_offline.ipynb"
     cells = [
         "# 7.1.3 Variational AutoEncoders (VAE): offline slides",

@@ -15,8 +15,8 @@ Exercises are written once, in the lecturer notebooks, with cell tags:
 
 Usage (from the repository root)::
 
-    python -m course_utils.editions            # writes notebooks/student/
-    python -m course_utils.editions --out DIR  # somewhere else
+    python -m course_utils.tools.editions            # writes notebooks/student/
+    python -m course_utils.tools.editions --out DIR  # somewhere else
 
 A notebook already in the output folder that differs from what this command last
 wrote there (the student edited or ran it) is never overwritten: it is reported
@@ -35,7 +35,7 @@ from pathlib import Path
 MANIFEST = ".edition-manifest.json"
 STUDENT_BANNER = (
     "> **Student edition.** Generated from the lecturer edition by "
-    "`python -m course_utils.editions`. The exercises at the end hold stubs that "
+    "`python -m course_utils.tools.editions`. The exercises at the end hold stubs that "
     "raise `NotImplementedError`: replace each `raise` with your code, then run the "
     "check cell below it. `exN.hint()` gives a hint."
 )
@@ -138,11 +138,11 @@ def generate(src_dir: Path, out_dir: Path, force: bool = False) -> dict[str, lis
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .config import repo_root
+    from course_utils.core.config import repo_root
 
     root = repo_root() or Path.cwd()
     parser = argparse.ArgumentParser(
-        prog="python -m course_utils.editions",
+        prog="python -m course_utils.tools.editions",
         description="Generate the student edition (no solutions) of the notebooks.")
     parser.add_argument("--src", type=Path, default=root / "notebooks",
                         help="folder of lecturer notebooks (default: notebooks/)")

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import data_dir
-from .errors import DataUnavailableError
+from course_utils.core.config import data_dir
+from course_utils.core.errors import DataUnavailableError
 
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
                    "Shirt", "Sneaker", "Bag", "Ankle boot")

@@ -11,8 +11,8 @@ PACKAGES = ("torch", "numpy", "matplotlib", "sklearn", "ipywidgets", "tqdm", "po
 def environment_report() -> dict[str, str]:
     """Versions of Python and the course's packages, the device, and which data
     sets can be read without a network. Missing packages are reported, not raised."""
-    from .config import data_dir, get_device
-    from .data import SYSTEM_FASHION_DIR, fashion_available
+    from course_utils.core.config import data_dir, get_device
+    from course_utils.core.data import SYSTEM_FASHION_DIR, fashion_available
 
     report = {"python": platform.python_version()}
     for name in PACKAGES:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from ..checks import Exercise, Wrong, expect_callable, expect_close
-from ..linear import column_angles
+from course_utils.core.checks import Exercise, Wrong, expect_callable, expect_close
+from course_utils.topics.pca import column_angles
 
 
 def _reference_reparameterise(w_e, w_d, a):

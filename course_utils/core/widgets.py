@@ -30,7 +30,7 @@ from typing import Any
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
-from .errors import CourseError
+from course_utils.core.errors import CourseError
 
 
 def slider(description: str, value: float, low: float, high: float,

@@ -6,8 +6,8 @@ import math
 
 import torch
 
-from ..checks import Exercise, Wrong, expect_callable, expect_close
-from ..gan import mode_coverage, normal_pdf, ring_centers, sample_ring
+from course_utils.core.checks import Exercise, Wrong, expect_callable, expect_close
+from course_utils.topics.gan import mode_coverage, normal_pdf, ring_centers, sample_ring
 
 
 def _densities(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, float]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from ..checks import Exercise, Wrong, expect_callable, expect_close
-from ..config import set_seed
-from ..data import ImageSet, load_digits
+from course_utils.core.checks import Exercise, Wrong, expect_callable, expect_close
+from course_utils.core.config import set_seed
+from course_utils.core.data import ImageSet, load_digits
 
 
 def _test_draw_twice(draw_twice) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from ..checks import Exercise, Wrong, expect_callable, expect_close
-from ..metrics import frechet_distance
-from ..objects import linear_probe_r2
+from course_utils.core.checks import Exercise, Wrong, expect_callable, expect_close
+from course_utils.core.synthetic import linear_probe_r2
+from course_utils.topics.quality import frechet_distance
 
 # 3.1 A linear probe ------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .errors import CourseError, ShapeError
+from course_utils.core.errors import CourseError, ShapeError
 
 
 class LatentSizeError(CourseError, ValueError):

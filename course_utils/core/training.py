@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .config import is_fast, make_generator
-from .errors import ShapeError
+from course_utils.core.config import is_fast, make_generator
+from course_utils.core.errors import ShapeError
 
 Batch = torch.Tensor | tuple[torch.Tensor, ...]
 LossFn = Callable[[torch.nn.Module, Batch], torch.Tensor | dict[str, torch.Tensor]]
@@ -56,7 +56,7 @@ class History:
     def plot(self, terms: Sequence[str] | None = None, ax=None, logy: bool = False,
              title: str = "Training"):
         """Plot each term per epoch (solid: train, dashed: validation)."""
-        from .plotting import plot_history
+        from course_utils.core.plotting import plot_history
 
         return plot_history(self, terms=terms, ax=ax, logy=logy, title=title)
 
@@ -222,7 +222,7 @@ class _LivePlot:
     def update(self, history: History) -> None:
         import matplotlib.pyplot as plt
 
-        from .plotting import plot_history
+        from course_utils.core.plotting import plot_history
 
         fig = plot_history(history, title="Training (live)")
         self._handle.update(fig)

@@ -27,7 +27,7 @@ images it reports:
 
 Usage::
 
-    from course_utils.metrics import SampleQuality
+    from course_utils.topics.quality import SampleQuality
     quality = SampleQuality.fashion()           # trains once (seconds), then cached
     quality.score(x)                            # x: (N, 28, 28) in [0, 1]
     print(quality.table({"real": x_real, "AE, random z": x_fake}))
@@ -45,9 +45,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .cache import cached_training
-from .config import pick
-from .errors import ShapeError
+from course_utils.core.cache import cached_training
+from course_utils.core.config import pick
+from course_utils.core.errors import ShapeError
 
 METRIC_KEYS = ("confidence", "entropy", "diversity", "frechet")
 METRIC_DESCRIPTIONS = {
@@ -267,7 +267,7 @@ class SampleQuality:
         The seed is fixed by default, so every notebook and every ``COURSE_SEED``
         measures with the same ruler.
         """
-        from .training import evaluate, fit
+        from course_utils.core.training import evaluate, fit
 
         pixels = train_set.flat.shape[1]
         with torch.random.fork_rng():  # leave the notebook's random state alone
@@ -309,7 +309,7 @@ class SampleQuality:
         statistics: 5,000 real test images (fast: 2,000). ``cfg`` is accepted for
         symmetry with other helpers and not needed.
         """
-        from .data import load_fashion_mnist
+        from course_utils.core.data import load_fashion_mnist
 
         n_train = n_train if n_train is not None else pick(full=30000, fast=10000)
         epochs = epochs if epochs is not None else pick(full=5, fast=3)
@@ -326,7 +326,7 @@ class SampleQuality:
                verbose: bool = False) -> SampleQuality:
         """The ruler for the 8x8 digits: trained on the fixed training split
         (1,347 images), reference statistics from the test split (450 images)."""
-        from .data import load_digits
+        from course_utils.core.data import load_digits
 
         epochs = epochs if epochs is not None else pick(full=60, fast=40)
         return cls.train(load_digits("train"), load_digits("test"), "digits",

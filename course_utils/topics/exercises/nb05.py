@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import distributions as D
 
-from ..checks import Exercise, Wrong, expect_callable, expect_close
+from course_utils.core.checks import Exercise, Wrong, expect_callable, expect_close
 
 
 def _batch(seed: int, batch: int = 5, dim: int = 3):

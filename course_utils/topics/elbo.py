@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .errors import CourseError, ShapeError
+from course_utils.core.errors import CourseError, ShapeError
 
 LOG_2PI = math.log(2.0 * math.pi)
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .errors import ShapeError
+from course_utils.core.errors import ShapeError
 
 OBJECTS = ("dog", "bird", "car", "airplane")
 FACTOR_NAMES = ("alive", "flies")

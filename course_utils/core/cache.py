@@ -19,13 +19,13 @@ from typing import Any
 
 import torch
 
-from .config import data_dir
+from course_utils.core.config import data_dir
 
 
 def _history_to_plain(result: Any) -> Any:
     """Turn a training History (or anything with __dict__ of plain values) into
     a dict that ``torch.load(weights_only=True)`` can read back."""
-    from .training import History
+    from course_utils.core.training import History
 
     if isinstance(result, History):
         return {"__history__": True, "train": result.train, "val": result.val,
@@ -34,7 +34,7 @@ def _history_to_plain(result: Any) -> Any:
 
 
 def _plain_to_history(value: Any) -> Any:
-    from .training import History
+    from course_utils.core.training import History
 
     if isinstance(value, dict) and value.get("__history__"):
         # files saved before step_terms existed hold the loss alone, as "steps"

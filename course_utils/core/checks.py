@@ -9,7 +9,7 @@ suite can show the check accepts it and rejects known wrong answers
 
 Used in every notebook's Exercises section::
 
-    from course_utils.exercises import nb05
+    from course_utils.topics.exercises import nb05
     nb05.ex1.check(gaussian_kl)   # or nb05.ex1.hint(), nb05.ex1.solution()
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ExerciseIncorrect, ExerciseNotDone
+from course_utils.core.errors import ExerciseIncorrect, ExerciseNotDone
 
 
 class Wrong(Exception):

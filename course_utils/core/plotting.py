@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .errors import ShapeError
+from course_utils.core.errors import ShapeError
 
 
 def _to_numpy(x) -> np.ndarray:

@@ -7,7 +7,13 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ..checks import Exercise, Wrong, as_numpy, expect_callable, expect_close
+from course_utils.core.checks import (
+    Exercise,
+    Wrong,
+    as_numpy,
+    expect_callable,
+    expect_close,
+)
 
 
 def _draws(seed: int, n: int = 6, d: int = 3):

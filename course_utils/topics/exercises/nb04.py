@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import Exercise, Wrong, as_numpy, expect_callable, expect_close
-from ..divergences import PPCA, GaussianMixture, logsumexp
+from course_utils.core.checks import (
+    Exercise,
+    Wrong,
+    as_numpy,
+    expect_callable,
+    expect_close,
+)
+from course_utils.topics.elbo import PPCA, GaussianMixture, logsumexp
 
 # Exercise 4.1: the ELBO of a discrete q ----------------------------------------
 

@@ -1,8 +1,8 @@
 """Google Colab support: what the guarded set-up cell of every notebook runs there.
 
 On Colab the notebook's first code cell (written by
-``python -m course_utils.publish prepare``) clones the course repository and runs
-``python -m course_utils.colab install`` inside the clone. That command
+``python -m course_utils.tools.publish prepare``) clones the course repository and runs
+``python -m course_utils.tools.colab install`` inside the clone. That command
 
 - installs the course's requirements that Colab lacks, from ``requirements.txt``,
   leaving out ``torch`` (Colab's own CUDA build must stay as it is) and the
@@ -85,7 +85,7 @@ def install(repo_dir: str | Path = ".", dry_run: bool = False) -> list[list[str]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m course_utils.colab",
+        prog="python -m course_utils.tools.colab",
         description="Install the course on Google Colab without touching its torch.")
     parser.add_argument("command", choices=["install"])
     parser.add_argument("--repo-dir", default=".", help="the course's clone")

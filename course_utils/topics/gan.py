@@ -17,8 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .config import make_generator
-from .errors import CourseError, ShapeError, expect_shape
+from course_utils.core.config import make_generator
+from course_utils.core.errors import CourseError, ShapeError, expect_shape
 
 # Densities with a closed form (section 1 of notebook 07) ----------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..checks import Exercise, Wrong, expect_callable, expect_close
+from course_utils.core.checks import Exercise, Wrong, expect_callable, expect_close
 
 
 def _reference_smallest_m(eigenvalues, fraction: float) -> int:

@@ -23,9 +23,9 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .cache import cached_training
-from .config import pick
-from .errors import ShapeError
+from course_utils.core.cache import cached_training
+from course_utils.core.config import pick
+from course_utils.core.errors import ShapeError
 
 OUTPUTS = ("sigmoid", "linear")
 
@@ -153,7 +153,7 @@ def train_autoencoder(x: torch.Tensor, latent_dim: int, *, name: str,
     cache: False trains without the cache.
     Returns ``(model, history)``; the model is in eval mode on the CPU.
     """
-    from .training import adam, fit
+    from course_utils.core.training import adam, fit
 
     if not isinstance(x, torch.Tensor) or x.ndim < 2:
         raise ShapeError("train_autoencoder: `x` should be a tensor (N, ...), got "
@@ -194,7 +194,7 @@ def fashion_autoencoder(latent_dim: int = 2, seed: int = 0, n_train: int | None 
     Returns ``(model, history)``; ``model.encode`` / ``model.decode`` work on
     (N, 28, 28) images and (N, latent_dim) codes.
     """
-    from .data import load_fashion_mnist
+    from course_utils.core.data import load_fashion_mnist
 
     n_train = n_train if n_train is not None else pick(full=10000, fast=3000)
     epochs = epochs if epochs is not None else pick(full=10, fast=6)

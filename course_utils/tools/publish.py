@@ -2,11 +2,11 @@
 
 Commands (run from the repository root)::
 
-    python -m course_utils.publish prepare          # badge, Colab cell, slide types
-    python -m course_utils.publish prepare --check  # only report what is missing
-    python -m course_utils.publish assets           # fetch reveal.js and MathJax once
-    python -m course_utils.publish slides           # offline reveal.js slides
-    python -m course_utils.publish html             # executed HTML copy of the course
+    python -m course_utils.tools.publish prepare   # badge, Colab cell, slide types
+    python -m course_utils.tools.publish prepare --check   # report what is missing
+    python -m course_utils.tools.publish assets    # fetch reveal.js, MathJax once
+    python -m course_utils.tools.publish slides    # offline reveal.js slides
+    python -m course_utils.tools.publish html      # executed HTML copy
 
 ``prepare`` brings every lecturer notebook (``notebooks/NN_*.ipynb``) into
 publishing shape, and running it again changes nothing:
@@ -14,7 +14,7 @@ publishing shape, and running it again changes nothing:
 - an "Open in Colab" badge under the title (the address comes from :data:`REPO`,
   the one place the repository's address is written);
 - a guarded Colab set-up cell right before ``## Setup``: on Colab only, it clones
-  the repository and runs ``python -m course_utils.colab install`` (the
+  the repository and runs ``python -m course_utils.tools.colab install`` (the
   requirements without torch, then ``course_utils`` with ``--no-deps``), and lets
   Fashion-MNIST fall back to its checksummed download. Elsewhere it does nothing;
 - slide metadata on every cell (see :func:`slide_types`), for the live slides
@@ -44,8 +44,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .editions import _source, _tags
-from .errors import CourseError
+from course_utils.core.errors import CourseError
+from course_utils.tools.editions import _source, _tags
 
 # The repository's address: the one place it is written. Badges, the Colab cell and
 # the README's Binder link are all made from it (rerun ``prepare`` after a change).
@@ -119,7 +119,7 @@ if "google.colab" in sys.modules:
     if not os.path.isdir(COURSE_DIR):
         subprocess.run(["git", "clone", "--quiet", "--depth=1", COURSE_REPO,
                         COURSE_DIR], check=True)
-    subprocess.run([sys.executable, "-m", "course_utils.colab", "install"],
+    subprocess.run([sys.executable, "-m", "course_utils.tools.colab", "install"],
                    cwd=COURSE_DIR, check=True)
     sys.path.insert(0, COURSE_DIR)
     os.environ["COURSE_OFFLINE"] = "0"'''
@@ -156,7 +156,7 @@ def lecturer_notebooks(folder: str | Path | None = None) -> list[Path]:
 
 
 def _repo_path(*parts: str) -> Path:
-    from .config import repo_root
+    from course_utils.core.config import repo_root
 
     return (repo_root() or Path.cwd()).joinpath(*parts)
 
@@ -366,7 +366,7 @@ WEB_PACKAGES = (
 HOW_TO_GET_ASSETS = (
     "The slides need reveal.js {reveal} and MathJax {mathjax} as local files (so they "
     "work without internet), and they are not in {folder}.\n"
-    "  * With Node's npm and a network: python -m course_utils.publish assets\n"
+    "  * With Node's npm and a network: python -m course_utils.tools.publish assets\n"
     "  * Or put the npm packages' files there by hand: {folder}/reveal.js/ (its dist/ "
     "and plugin/notes/) and {folder}/mathjax/es5/tex-svg-full.js.\n"
     "  * Or point COURSE_WEB_ASSETS at a folder that has them."
@@ -652,7 +652,7 @@ font-size: 1.2em; line-height: 1.5}}</style></head>
 <ol>
 {items}
 </ol>
-<p>Made by <code>python -m course_utils.publish {kind}</code>; works offline.</p>
+<p>Made by <code>python -m course_utils.tools.publish {kind}</code>; works offline.</p>
 </body></html>
 """
 
@@ -678,7 +678,7 @@ def _select(names: list[str]) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m course_utils.publish",
+        prog="python -m course_utils.tools.publish",
         description="Prepare, present and publish the course's notebooks.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("prepare", help="badge, Colab cell and slide metadata")
@@ -727,7 +727,7 @@ def _cmd_prepare(args) -> int:
             print(f"ok        {path}")
     if args.check and pending:
         print(f"{pending} notebook(s) not prepared: run python -m "
-              "course_utils.publish prepare", file=sys.stderr)
+              "course_utils.tools.publish prepare", file=sys.stderr)
         return 1
     return 0
 

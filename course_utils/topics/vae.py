@@ -28,9 +28,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import ShapeError
-from .models import mlp
-from .training import History
+from course_utils.core.errors import ShapeError
+from course_utils.core.training import History
+from course_utils.topics.autoencoder import mlp
 
 __all__ = [
     "VAE", "FASHION_RECIPE", "gaussian_kl", "negative_elbo", "train_fashion_vae",
@@ -84,7 +84,7 @@ class VAE(nn.Module):
         """Set the encoder's input projection to the top ``input_pca`` principal
         directions of ``x`` (its first ``max_images`` rows), found by notebook 01's
         :func:`linear.fit_pca`; return the fraction of the pixel variance they keep."""
-        from .linear import fit_pca
+        from course_utils.topics.pca import fit_pca
 
         if not self.input_pca:
             raise ShapeError("VAE.fit_input_pca: build the model with input_pca=k.")
@@ -258,8 +258,8 @@ def train_fashion_vae(seed: int = 0, epochs: int | None = None,
     history.seconds is the wall time of the training, the principal components
     included.
     """
-    from .data import load_fashion_mnist
-    from .training import adam, fit
+    from course_utils.core.data import load_fashion_mnist
+    from course_utils.core.training import adam, fit
 
     r = dict(FASHION_RECIPE)
     for key, value in dict(epochs=epochs, batch_size=batch_size, max_lr=max_lr,
@@ -307,8 +307,8 @@ def fashion_vae(seed: int = 0, **progress) -> tuple[VAE, History]:
     is passed on to :func:`train_fashion_vae` (``progress``, ``live_plot``).
     Returns ``(model, history)``, the model in eval mode.
     """
-    from .cache import cached_training
-    from .config import pick
+    from course_utils.core.cache import cached_training
+    from course_utils.core.config import pick
 
     recipe = dict(seed=seed, n_train=pick(full=None, fast=12000),
                   batch_size=pick(full=None, fast=128))

@@ -1,0 +1,1 @@
+"""Tools: editions, publishing, Colab, the benchmark harness."""

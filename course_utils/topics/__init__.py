@@ -1,0 +1,1 @@
+"""Topics: one module per chapter topic."""
