@@ -1,4 +1,5 @@
-"""The exact reference models of notebooks 04 and 05 (course_utils.topics.elbo)."""
+"""The exact reference models of notebook 04 (course_utils.topics.elbo) and the
+Gaussian KLs of notebook 05 (course_utils.topics.kl, .gaussian_kl)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,16 @@ import torch
 from torch import distributions as D
 
 from course_utils.core.errors import CourseError, ShapeError
+from course_utils.core.synthetic import random_covariance
 from course_utils.topics.elbo import (
     JENSEN_FAMILIES,
     PPCA,
     GaussianMixture,
-    gaussian_log_pdf,
     jensen_gap,
-    kl_gaussians,
-    kl_normal,
     logsumexp,
-    random_covariance,
 )
+from course_utils.topics.gaussian_kl import kl_standard_normal
+from course_utils.topics.kl import gaussian_log_pdf, kl_gaussians
 
 
 def test_logsumexp_is_stable():
@@ -44,15 +44,15 @@ def test_gaussian_log_pdf_and_kl_match_torch():
         assert kl_gaussians(m1, c1, m1, c1) == pytest.approx(0.0, abs=1e-12)
 
 
-def test_kl_normal_is_the_closed_form():
-    assert kl_normal(0.0, 1.0) == 0.0
-    mu, sigma = np.array([0.5, -2.0]), np.array([0.3, 1.7])
-    assert np.allclose(kl_normal(mu, sigma),
-                       0.5 * (mu**2 + sigma**2 - np.log(sigma**2) - 1))
-    ref = D.kl_divergence(D.Normal(1.0, 2.0), D.Normal(-0.5, 0.7)).item()
-    assert kl_normal(1.0, 2.0, -0.5, 0.7) == pytest.approx(ref, rel=1e-6)
+def test_the_closed_form_kl_is_the_one_dimensional_general_kl():
+    mu, sigma = torch.tensor([0.5, -2.0, 0.0]), torch.tensor([0.3, 1.7, 1.0])
+    closed = kl_standard_normal(mu, sigma)
+    assert float(closed[2]) == 0.0, "KL(N(0, 1) || N(0, 1)) = 0: the -1 is there"
+    general = [kl_gaussians([m], [[s**2]], [0.0], [[1.0]])
+               for m, s in zip(mu.tolist(), sigma.tolist(), strict=True)]
+    assert np.allclose(closed.numpy(), general, atol=1e-6)
     with pytest.raises(CourseError):
-        kl_normal(0.0, -1.0)
+        kl_gaussians([0.0], [[-1.0]], [0.0], [[1.0]])
 
 
 def _mixture() -> GaussianMixture:

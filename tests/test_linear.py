@@ -17,21 +17,20 @@ import torch  # noqa: E402
 
 from course_utils.core.data import load_digits  # noqa: E402
 from course_utils.core.errors import CourseError, ShapeError  # noqa: E402
-from course_utils.topics.pca import (  # noqa: E402
+from course_utils.core.synthetic import latent_factor_data
+from course_utils.topics.figures import pca_slider, reconstruction_rows
+from course_utils.topics.pca import (
     LatentSizeError,
     column_angles,
     correlation_matrix,
     cosine_matrix,
     elbow,
     fit_pca,
-    latent_factor_data,
     max_offdiag,
     pca_from_covariance,
-    pca_slider,
     principal_angles,
     reconstruction_at,
     reconstruction_error,
-    reconstruction_rows,
 )
 
 

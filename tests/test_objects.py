@@ -13,9 +13,9 @@ from course_utils.core.synthetic import (
     FEATURE_TABLE,
     OBJECTS,
     blend,
-    linear_probe_r2,
     make_objects,
 )
+from course_utils.topics.pca import linear_probe_r2
 
 
 def test_reproducible_from_the_seed():

@@ -10,10 +10,11 @@ import torch
 import torch.nn.functional as F
 
 from course_utils.core.errors import ShapeError
+from course_utils.topics.gaussian_kl import kl_standard_normal
+from course_utils.topics.likelihood import iwae_bound
 from course_utils.topics.vae import (
     VAE,
-    gaussian_kl,
-    iwae_bound,
+    fashion_vae,
     negative_elbo,
     test_negative_elbo,
     train_fashion_vae,
@@ -42,6 +43,11 @@ def test_wrong_image_size_is_a_clear_error():
         negative_elbo(_model(), torch.rand(4, 10))
     with pytest.raises(ShapeError, match="positive"):
         VAE(x_dim=0)
+
+
+def gaussian_kl(mu, log_var):
+    """The VAE's KL term per image: notebook 05's closed form, summed."""
+    return kl_standard_normal(mu, torch.exp(0.5 * log_var)).sum(1)
 
 
 def test_kl_closed_form_matches_torch_and_is_zero_at_the_prior():
@@ -113,10 +119,8 @@ def test_recipe_trains_and_lowers_the_loss():
     g = torch.Generator().manual_seed(0)
     images = (torch.rand(256, 28, 28, generator=g) < 0.3).float()
     images[:, 10:18, 10:18] = 1.0  # a shared structure the decoder can learn
-    model, history = train_fashion_vae(seed=0, epochs=3, batch_size=64,
-                                       train_images=images, progress=False,
-                                       live_plot=False, latent_dim=4, hidden=(32,),
-                                       threads=1)
+    model, history = train_fashion_vae(images, seed=0, epochs=3, batch_size=64,
+                                       progress=False, latent_dim=4, hidden=(32,))
     assert history.epochs == 3 and history.seconds > 0
     assert history.train["loss"][-1] < history.train["loss"][0]
     assert set(history.train) == {"loss", "recon", "kl"}
@@ -161,3 +165,28 @@ def test_pca_input_errors_say_what_to_do():
         VAE(x_dim=12, input_pca=13)
     with pytest.raises(ShapeError, match="input_pca=k"):
         _model().fit_input_pca(torch.rand(5, 12))
+
+
+def test_training_leaves_the_callers_random_state_alone():
+    images = torch.rand(64, 28, 28, generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    train_fashion_vae(images, seed=0, epochs=1, batch_size=32, progress=False,
+                      latent_dim=2, hidden=(16,), input_pca=0)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_fashion_vae_is_cached_by_data_and_seed(tmp_path,
+                                                  monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    images = torch.rand(64, 28, 28, generator=torch.Generator().manual_seed(0))
+    small = dict(epochs=1, batch_size=32, latent_dim=2, hidden=(16,), input_pca=0)
+    first, _ = fashion_vae(images, seed=0, progress=False, **small)
+    assert len(list((tmp_path / "models").glob("vae-fashion-20d-*.pt"))) == 1
+    again, _ = fashion_vae(images, seed=0, progress=False, **small)  # a cache hit
+    assert all(torch.equal(a, b) for a, b in zip(
+        first.state_dict().values(), again.state_dict().values(), strict=True))
+    assert len(list((tmp_path / "models").glob("*.pt"))) == 1
+    fashion_vae(images, seed=1, progress=False, **small)  # another seed: another file
+    assert len(list((tmp_path / "models").glob("*.pt"))) == 2

@@ -11,15 +11,9 @@ import pytest
 
 from course_utils.core.errors import CourseError
 from course_utils.core.widgets import LiveView, dropdown, slider
-from course_utils.topics.elbo import (
-    JENSEN_FAMILIES,
-    describe_jensen,
-    describe_kl,
-    draw_jensen,
-    draw_kl_view,
-    jensen_gap,
-    kl_view,
-)
+from course_utils.topics.elbo import JENSEN_FAMILIES, describe_jensen, jensen_gap
+from course_utils.topics.figures import draw_jensen, draw_kl_view
+from course_utils.topics.kl import describe_kl, kl_view
 
 matplotlib.use("Agg")
 

@@ -2,17 +2,33 @@
 
 Models that take more than a few seconds to train are trained once and reloaded
 as state dicts with ``weights_only=True`` (never pickled whole models). The file
-name carries a hash of the model's architecture and of the training settings, so
-a changed architecture, data size or recipe trains anew instead of loading stale
-weights; a corrupt or unreadable file is retrained too. ``COURSE_NO_CACHE=1``
-turns the cache off (the benchmark measures cold runs with it).
+name carries a hash of three things, so that nothing stale is ever loaded:
+
+- the model's architecture (its ``repr`` and the shapes of its weights);
+- the training settings (data size, epochs, seed, ...);
+- the *code*: the methods of the model's classes and the training function,
+  followed into every function and class of the course they call (in the
+  notebook or in ``course_utils``). Edit the ``VAE`` class or its loss in
+  notebook 06, run the cell again, and the cache trains the edited model instead
+  of loading the old weights. Comments and line numbers do not count; the
+  notebook's copy and the package's copy of the same code hash the same.
+
+A corrupt or unreadable file is retrained too. ``COURSE_NO_CACHE=1`` turns the
+cache off (the benchmark measures cold runs with it).
+
+What the training function returns is stored beside the weights when it is a
+plain value (numbers, strings, lists, dicts, tensors) or an object with
+``to_plain()`` and a class method ``from_plain()`` (:class:`training.History`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
+import sys
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,35 +37,151 @@ import torch
 
 from course_utils.core.config import data_dir
 
+_PLAIN = (bool, int, float, str, type(None))
 
-def _history_to_plain(result: Any) -> Any:
-    """Turn a training History (or anything with __dict__ of plain values) into
-    a dict that ``torch.load(weights_only=True)`` can read back."""
-    from course_utils.core.training import History
 
-    if isinstance(result, History):
-        return {"__history__": True, "train": result.train, "val": result.val,
-                "step_terms": result.step_terms, "seconds": result.seconds}
+# The code's fingerprint ----------------------------------------------------------
+
+
+def _is_course_code(obj: Any) -> bool:
+    """True for functions and classes written in a notebook or in course_utils."""
+    module = getattr(obj, "__module__", None) or ""
+    return module == "__main__" or module.split(".")[0] == "course_utils"
+
+
+def _is_plain(value: Any) -> bool:
+    if isinstance(value, _PLAIN):
+        return True
+    if isinstance(value, (tuple, list, frozenset, set)):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(_is_plain(k) and _is_plain(v) for k, v in value.items())
+    return False
+
+
+def _plain_text(value: Any) -> str:
+    """A repr that does not depend on hash order (sets) or on the process."""
+    if isinstance(value, (set, frozenset)):
+        return "{" + ",".join(sorted(_plain_text(v) for v in value)) + "}"
+    if isinstance(value, (tuple, list)):
+        return type(value).__name__ + "(" + ",".join(map(_plain_text, value)) + ")"
+    if isinstance(value, dict):
+        items = sorted((_plain_text(k), _plain_text(v)) for k, v in value.items())
+        return "{" + ",".join(f"{k}:{v}" for k, v in items) + "}"
+    return repr(value)
+
+
+def _code_text(code: types.CodeType, out: list[str]) -> None:
+    """What a code object computes, without its file name and line numbers."""
+    out += [code.co_qualname, code.co_code.hex(), repr(code.co_names),
+            repr(code.co_varnames)]
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            _code_text(const, out)
+        elif _is_plain(const):
+            out.append(_plain_text(const))
+
+
+def _names_used(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names_used(const)
+    return names
+
+
+def _referenced(value: Any, out: list[str], seen: set[int], label: str) -> None:
+    """Follow a value a function refers to: course code, or a plain constant."""
+    if (inspect.isfunction(value) or inspect.isclass(value)) and _is_course_code(
+            value):
+        _walk(value, out, seen)
+    elif _is_plain(value):
+        out.append(f"{label}={_plain_text(value)}")
+
+
+def _walk(obj: Any, out: list[str], seen: set[int]) -> None:
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, (staticmethod, classmethod)):
+        obj = obj.__func__
+    if isinstance(obj, property):
+        for part in (obj.fget, obj.fset):
+            if part is not None:
+                _walk(part, out, seen)
+        return
+    if inspect.ismethod(obj):
+        obj = obj.__func__
+    if inspect.isclass(obj):
+        for klass in obj.__mro__:
+            if not _is_course_code(klass):
+                continue
+            out.append(f"class {klass.__qualname__}")
+            for name, attr in sorted(vars(klass).items()):
+                if inspect.isfunction(attr) or isinstance(
+                        attr, (staticmethod, classmethod, property)):
+                    _walk(attr, out, seen)
+                elif not name.startswith("__") and _is_plain(attr):
+                    out.append(f"{name}={_plain_text(attr)}")
+        return
+    if not inspect.isfunction(obj):
+        return
+    _code_text(obj.__code__, out)
+    out.append(_plain_text(obj.__defaults__))
+    out.append(_plain_text(obj.__kwdefaults__))
+    for name in sorted(_names_used(obj.__code__)):
+        if name in obj.__globals__:
+            _referenced(obj.__globals__[name], out, seen, name)
+    for name, cell in zip(obj.__code__.co_freevars, obj.__closure__ or (),
+                          strict=False):
+        try:
+            _referenced(cell.cell_contents, out, seen, name)
+        except ValueError:  # a cell not filled yet
+            pass
+
+
+def code_fingerprint(*objects: Any) -> str:
+    """12 hex digits that change when the code of ``objects`` (functions, classes)
+    or of any course function or class they use changes."""
+    out: list[str] = []
+    seen: set[int] = set()
+    for obj in objects:
+        _walk(obj, out, seen)
+    return hashlib.sha256("\n".join(out).encode()).hexdigest()[:12]
+
+
+def cache_key(model: torch.nn.Module, settings: dict,
+              train: Callable | None = None) -> str:
+    """12 hex digits that change when the architecture, ``settings``, the code of
+    the model's classes or the code of ``train`` change."""
+    arch = repr(model) + repr([(k, tuple(v.shape)) for k, v in
+                               model.state_dict().items()])
+    classes = sorted({type(m) for m in model.modules()}, key=lambda c: c.__qualname__)
+    code = code_fingerprint(*classes, *([train] if train is not None else []))
+    text = arch + code + json.dumps(settings, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+# Storing what training returned ---------------------------------------------------
+
+
+def _to_stored(result: Any) -> Any:
+    """What ``torch.load(weights_only=True)`` can read back."""
+    if hasattr(result, "to_plain"):
+        kind = type(result)
+        return {"__class__": f"{kind.__module__}:{kind.__qualname__}",
+                "state": result.to_plain()}
     return result
 
 
-def _plain_to_history(value: Any) -> Any:
-    from course_utils.core.training import History
-
-    if isinstance(value, dict) and value.get("__history__"):
-        # files saved before step_terms existed hold the loss alone, as "steps"
-        step_terms = value.get("step_terms") or {"loss": value.get("steps", [])}
-        return History(train=value["train"], val=value["val"], step_terms=step_terms,
-                       seconds=value["seconds"])
+def _from_stored(value: Any) -> Any:
+    if isinstance(value, dict) and "__class__" in value:
+        module, _, qualname = value["__class__"].partition(":")
+        kind: Any = sys.modules[module]  # a KeyError retrains: class not loaded
+        for part in qualname.split("."):
+            kind = getattr(kind, part)
+        return kind.from_plain(value["state"])
     return value
-
-
-def cache_key(model: torch.nn.Module, settings: dict) -> str:
-    """12 hex digits that change when the architecture or ``settings`` change."""
-    arch = repr(model) + repr([(k, tuple(v.shape)) for k, v in
-                               model.state_dict().items()])
-    text = arch + json.dumps(settings, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def cache_enabled() -> bool:
@@ -66,16 +198,19 @@ def cached_training(name: str, model: torch.nn.Module,
     train: ``train(model)`` trains it and returns what the notebook needs later
         (typically the :class:`training.History`), stored beside the weights.
     settings: everything that changes the result (data size, epochs, seed, ...).
-    Returns what ``train`` returned (from the cache on a hit).
+    Returns what ``train`` returned (from the cache on a hit). The model stays on
+    the device it was on; cached weights are loaded onto it.
     """
-    path = Path(data_dir()) / "models" / f"{name}-{cache_key(model, settings)}.pt"
+    key = cache_key(model, settings, train)
+    path = Path(data_dir()) / "models" / f"{name}-{key}.pt"
     if cache_enabled() and path.exists():
         try:
             saved = torch.load(path, map_location="cpu", weights_only=True)
             model.load_state_dict(saved["state_dict"])
+            result = _from_stored(saved.get("result"))
             if verbose:
                 print(f"Loaded trained weights from the cache: {path.name}")
-            return _plain_to_history(saved.get("result"))
+            return result
         except Exception as err:  # corrupt file, changed layout, old format
             if verbose:
                 print(f"Could not use the cached {path.name} ({type(err).__name__}); "
@@ -85,6 +220,6 @@ def cached_training(name: str, model: torch.nn.Module,
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        torch.save({"state_dict": state, "result": _history_to_plain(result)}, tmp)
+        torch.save({"state_dict": state, "result": _to_stored(result)}, tmp)
         os.replace(tmp, path)  # atomic: an interrupted save leaves no corrupt file
     return result

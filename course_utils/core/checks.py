@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from course_utils.core.errors import ExerciseIncorrect, ExerciseNotDone
+from course_utils.core.arrays import to_numpy
+from course_utils.core.errors import ExerciseIncorrect, ExerciseNotDone, ShapeError
 
 
 class Wrong(Exception):
@@ -92,19 +93,12 @@ class Exercise:
 # Helpers for writing tests -----------------------------------------------------
 
 def as_numpy(value: Any, what: str = "your answer") -> np.ndarray:
-    """Convert a number, list, NumPy array or torch tensor to a float64 array."""
+    """A number, list, NumPy array or torch tensor as a float64 array; anything else
+    is :class:`Wrong` with a message naming ``what``."""
     try:
-        import torch
-
-        if isinstance(value, torch.Tensor):
-            value = value.detach().cpu().double().numpy()
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise Wrong(f"{what} should be a number or an array, got "
-                    f"{type(value).__name__}.") from None
+        return to_numpy(value, what=what)
+    except ShapeError as err:
+        raise Wrong(str(err)) from None
 
 
 def expect_close(actual: Any, expected: Any, what: str, rtol: float = 1e-5,

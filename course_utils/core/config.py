@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -74,6 +76,19 @@ def set_seed(seed: int | None = None) -> int:
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
     return seed
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Run a block with torch's global generator seeded with ``seed``, then put the
+    caller's random state back: building a model's initial weights from a seed
+    does not change what the notebook draws next.
+
+    Example: ``with seeded(3): model = nn.Linear(4, 2)``.
+    """
+    with torch.random.fork_rng():
+        torch.manual_seed(int(seed))
+        yield
 
 
 def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Generator:

@@ -1,5 +1,6 @@
 """Plotting helpers shared by the notebooks: image grids, latent scatter plots
-coloured by class, and loss curves. The figures that teach one idea are drawn in
+coloured by class, loss curves, and the live loss plot that ``fit`` calls after
+every epoch. The figures that teach one idea are drawn in
 the notebook that teaches it; what several notebooks draw the same way lives here.
 """
 
@@ -9,20 +10,15 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 
+from course_utils.core.arrays import to_numpy
+from course_utils.core.config import is_fast
 from course_utils.core.errors import ShapeError
-
-
-def _to_numpy(x) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        return x.detach().cpu().float().numpy()
-    return np.asarray(x)
 
 
 def _as_images(images, image_shape: tuple[int, int] | None) -> np.ndarray:
     """(N, H, W), (N, 1, H, W) or (N, H*W) -> (N, H, W)."""
-    arr = _to_numpy(images)
+    arr = to_numpy(images, what="image_grid's images")
     if arr.ndim == 4 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim == 2:
@@ -85,7 +81,7 @@ def latent_scatter(z, labels=None, classes: Sequence[str] | None = None, ax=None
     classes: names for the legend.
     Returns the axes.
     """
-    z = _to_numpy(z)
+    z = to_numpy(z, what="latent_scatter's z")
     if z.ndim != 2 or z.shape[1] != 2:
         raise ShapeError(f"latent_scatter: `z` should have shape (N, 2), got {z.shape}."
                          " Project higher-dimensional codes to 2-D first.")
@@ -94,7 +90,7 @@ def latent_scatter(z, labels=None, classes: Sequence[str] | None = None, ax=None
     if labels is None:
         ax.scatter(z[:, 0], z[:, 1], s=s, alpha=alpha)
     else:
-        labels = _to_numpy(labels).astype(int)
+        labels = to_numpy(labels, dtype=None).astype(int)
         cmap = plt.get_cmap("tab10")
         for k in np.unique(labels):
             name = classes[k] if classes is not None else str(k)
@@ -138,3 +134,36 @@ def plot_history(history, terms: Sequence[str] | None = None, ax=None,
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (not in a terminal IPython or a script)."""
+    try:
+        from IPython import get_ipython  # IPython: present wherever Jupyter is
+    except ImportError:  # pragma: no cover
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+class LiveLossPlot:
+    """Redraws the loss curves in one output area after each epoch: pass it to
+    ``fit(..., callbacks=[LiveLossPlot()])``. It draws only in a notebook and
+    outside fast mode (the tests' runs need no pictures)."""
+
+    def __init__(self, title: str = "Training (live)"):
+        self.title = title
+        self._handle = None
+        self.active = _in_notebook() and not is_fast()
+
+    def __call__(self, history) -> None:
+        if not self.active:
+            return
+        from IPython.display import display  # IPython: only in a notebook
+
+        fig = plot_history(history, title=self.title)
+        if self._handle is None:
+            self._handle = display(fig, display_id=True)
+        else:
+            self._handle.update(fig)
+        plt.close(fig)

@@ -1,4 +1,14 @@
-"""The "objects" data set: the chapter's figure 7.4 made real (notebook 03).
+"""Every data set the course generates from a seed, with its density where it has
+one (the real data sets are in :mod:`course_utils.core.data`):
+
+- :func:`latent_factor_data`: points driven by a few hidden factors (notebook 01);
+- :func:`make_objects`: the "objects" of the chapter's figure 7.4 (notebook 03);
+- :func:`random_covariance`: random covariances for "any q" checks (04, 05);
+- :func:`normal_pdf`, :class:`Mixture1D`, :func:`grid_1d`: 1-D densities known in
+  closed form (05, 07);
+- :func:`ring_centers`, :func:`sample_ring`: the ring of Gaussians (07).
+
+The "objects" data set: the chapter's figure 7.4 made real (notebook 03).
 
 Four kinds of object, dog, bird, car and airplane, are described by many observed
 features (legs, wings, wheels, weight, top speed, ...). Behind them are two hidden
@@ -31,12 +41,14 @@ set), ready for an autoencoder.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 
-from course_utils.core.errors import ShapeError
+from course_utils.core.errors import CourseError, ShapeError, expect_shape
 
 OBJECTS = ("dog", "bird", "car", "airplane")
 FACTOR_NAMES = ("alive", "flies")
@@ -175,25 +187,114 @@ def make_objects(n: int = 1000, seed: int = 0, spread: float = 0.3,
     )
 
 
-def linear_probe_r2(z, target, z_test=None, target_test=None) -> float:
-    """How well a linear function of the code ``z`` reads ``target``: R^2 of a
-    least-squares fit ``target ~ w z + b`` (1 = perfectly, 0 = not at all).
+# Points driven by hidden factors (notebook 01) ----------------------------------
 
-    Fitted on (z, target); scored on (z_test, target_test) when given.
+
+def latent_factor_data(n_points: int, n_features: int = 40, n_factors: int = 4,
+                       noise: float = 0.3, seed: int = 0):
+    """Data driven by a few hidden factors: x = z A^T + noise (notebook 01).
+
+    n_points: how many points N.
+    n_features: observed dimension n.
+    n_factors: true number of hidden factors k (< n).
+    noise: standard deviation of the independent noise on each feature.
+    seed: seeds its own generator.
+    Returns ``(x, loadings)``: x (N, n) float64 tensor, loadings A (n, k). The
+    factors are standard normal; factor j's loading column has norm
+    ``sqrt(n) * (1 - 0.5 j / k)``, so each factor matters, but not equally.
     """
-    def as2d(v):
-        v = v.detach().cpu().double().numpy() if isinstance(v, torch.Tensor) else v
-        v = np.asarray(v, dtype=np.float64)
-        return v[:, None] if v.ndim == 1 else v
+    if not 0 < n_factors < n_features:
+        raise ShapeError(f"latent_factor_data: need 0 < n_factors < n_features, "
+                         f"got n_factors={n_factors}, n_features={n_features}.")
+    g = torch.Generator().manual_seed(int(seed))
+    basis, _ = torch.linalg.qr(torch.randn(n_features, n_factors, generator=g,
+                                           dtype=torch.float64))
+    scales = np.sqrt(n_features) * (1.0 - 0.5 * np.arange(n_factors) / n_factors)
+    loadings = basis * torch.tensor(scales) / np.sqrt(n_factors)
+    z = torch.randn(n_points, n_factors, generator=g, dtype=torch.float64)
+    eps = noise * torch.randn(n_points, n_features, generator=g, dtype=torch.float64)
+    return z @ loadings.T + eps, loadings
 
-    z, y = as2d(z), as2d(target).ravel()
-    if len(z) != len(y) or len(z) < 3:
-        raise ShapeError(f"linear_probe_r2: z has {len(z)} rows and target {len(y)};"
-                         " they must match (at least 3).")
-    design = np.hstack([z, np.ones((len(z), 1))])
-    w, *_ = np.linalg.lstsq(design, y, rcond=None)
-    if z_test is not None:
-        z, y = as2d(z_test), as2d(target_test).ravel()
-        design = np.hstack([z, np.ones((len(z), 1))])
-    resid = y - design @ w
-    return float(1.0 - (resid ** 2).sum() / ((y - y.mean()) ** 2).sum())
+
+# Densities known in closed form (notebooks 04, 05, 07) ---------------------------
+
+
+def normal_pdf(x: Any, mean: float = 0.0, std: float = 1.0) -> Any:
+    """The density of N(mean, std^2) at ``x``: a torch tensor in, a tensor out;
+    anything else (a number, a list, a NumPy array) gives a float64 NumPy array
+    (figures of notebooks 04, 05 and 07)."""
+    if not std > 0:
+        raise CourseError(f"normal_pdf: std must be positive, got {std}.")
+    exp = torch.exp if isinstance(x, torch.Tensor) else np.exp
+    if not isinstance(x, torch.Tensor):
+        x = np.asarray(x, dtype=np.float64)
+    return exp(-0.5 * ((x - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi))
+
+
+def random_covariance(n: int, rng: np.random.Generator, scale: float = 1.0,
+                      diagonal: bool = False) -> np.ndarray:
+    """A random, well-conditioned n x n covariance, for "any q" checks (notebook 04)."""
+    if diagonal:
+        return np.diag(scale * rng.uniform(0.2, 2.0, size=n))
+    a = rng.normal(size=(n, n))
+    return scale * (a @ a.T / n + 0.2 * np.eye(n))
+
+
+@dataclass(frozen=True)
+class Mixture1D:
+    """A 1-D mixture of Gaussians with known density, to sample from and to
+    evaluate exactly (notebook 07, section 1)."""
+
+    means: tuple[float, ...]
+    stds: tuple[float, ...]
+    weights: tuple[float, ...] | None = None
+
+    def __post_init__(self):
+        if len(self.means) == 0 or len(self.means) != len(self.stds):
+            raise CourseError("Mixture1D: give one std per mean (at least one).")
+        if self.weights is not None and (
+                len(self.weights) != len(self.means)
+                or abs(sum(self.weights) - 1) > 1e-6 or min(self.weights) < 0):
+            raise CourseError("Mixture1D: weights must be one per mean, >= 0, "
+                              "summing to 1.")
+
+    @property
+    def w(self) -> tuple[float, ...]:
+        return self.weights or tuple(1 / len(self.means) for _ in self.means)
+
+    def pdf(self, x: torch.Tensor) -> torch.Tensor:
+        """The density at ``x``."""
+        return sum(w * normal_pdf(x, m, s)
+                   for w, m, s in zip(self.w, self.means, self.stds, strict=True))
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` draws as an (n, 1) float32 tensor."""
+        k = torch.multinomial(torch.tensor(self.w), n, replacement=True,
+                              generator=generator)
+        means = torch.tensor(self.means)[k]
+        stds = torch.tensor(self.stds)[k]
+        return (means + stds * torch.randn(n, generator=generator))[:, None]
+
+
+def grid_1d(low: float = -8.0, high: float = 8.0, n: int = 20001
+            ) -> tuple[torch.Tensor, float]:
+    """A fine float64 grid for quadrature: ``(x, dx)``; integrals are
+    ``(f(x) * dx).sum()``."""
+    x = torch.linspace(low, high, n, dtype=torch.float64)
+    return x, float(x[1] - x[0])
+
+
+def ring_centers(k: int = 8, radius: float = 2.0) -> torch.Tensor:
+    """The (k, 2) centres of ``k`` modes equally spaced on a circle."""
+    if k < 1:
+        raise CourseError(f"ring_centers: need at least one mode, got k={k}.")
+    angles = 2 * math.pi * torch.arange(k, dtype=torch.float32) / k
+    return radius * torch.stack([angles.cos(), angles.sin()], dim=1)
+
+
+def sample_ring(n: int, generator: torch.Generator, centers: torch.Tensor,
+                std: float) -> torch.Tensor:
+    """``n`` points from the equal-weight mixture of N(center, std^2 I)."""
+    expect_shape("centers", centers, (None, 2), "sample_ring")
+    idx = torch.randint(len(centers), (n,), generator=generator)
+    return centers[idx] + std * torch.randn(n, 2, generator=generator)

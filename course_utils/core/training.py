@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 
 import torch
 
-from course_utils.core.config import is_fast, make_generator
+from course_utils.core.config import make_generator
 from course_utils.core.errors import ShapeError
 
 Batch = torch.Tensor | tuple[torch.Tensor, ...]
 LossFn = Callable[[torch.nn.Module, Batch], torch.Tensor | dict[str, torch.Tensor]]
+EpochCallback = Callable[["History"], None]
 
 
 @dataclass
@@ -53,12 +54,17 @@ class History:
         """The last recorded value of a term."""
         return getattr(self, split)[name][-1]
 
-    def plot(self, terms: Sequence[str] | None = None, ax=None, logy: bool = False,
-             title: str = "Training"):
-        """Plot each term per epoch (solid: train, dashed: validation)."""
-        from course_utils.core.plotting import plot_history
+    def to_plain(self) -> dict:
+        """Plain lists and numbers, for ``torch.save`` and ``weights_only`` loads
+        (the model cache stores a History beside the weights)."""
+        return {"train": self.train, "val": self.val, "step_terms": self.step_terms,
+                "seconds": self.seconds}
 
-        return plot_history(self, terms=terms, ax=ax, logy=logy, title=title)
+    @classmethod
+    def from_plain(cls, state: dict) -> History:
+        """The History that :meth:`to_plain` described."""
+        return cls(train=state["train"], val=state["val"],
+                   step_terms=state["step_terms"], seconds=state["seconds"])
 
 
 def _as_tuple(data: Batch) -> tuple[torch.Tensor, ...]:
@@ -123,7 +129,7 @@ def fit(model: torch.nn.Module, loss_fn: LossFn, data: Batch, *, epochs: int,
         batch_size: int = 128, optimizer: torch.optim.Optimizer | None = None,
         lr: float = 1e-3, scheduler=None, val_data: Batch | None = None,
         seed: int = 0, device: torch.device | str | None = None,
-        progress: bool = True, live_plot: bool | None = None,
+        progress: bool = True, callbacks: Sequence[EpochCallback] = (),
         history: History | None = None) -> History:
     """Train ``model`` by mini-batch gradient descent on ``loss_fn``; return History.
 
@@ -140,8 +146,8 @@ def fit(model: torch.nn.Module, loss_fn: LossFn, data: Batch, *, epochs: int,
         before.
     device: default: where the model's parameters are.
     progress: show a progress bar over epochs.
-    live_plot: redraw the loss curves after each epoch (default: on in a notebook,
-        off in fast mode).
+    callbacks: each is called as ``callback(history)`` after every epoch, e.g.
+        :class:`plotting.LiveLossPlot` to redraw the loss curves as they grow.
     history: continue recording into an existing History (training in stages).
     """
     tensors = _as_tuple(data)
@@ -152,9 +158,6 @@ def fit(model: torch.nn.Module, loss_fn: LossFn, data: Batch, *, epochs: int,
     gen = make_generator(seed)
     history = history or History()
     n = len(tensors[0])
-    if live_plot is None:
-        live_plot = _in_notebook() and not is_fast()
-    plotter = _LivePlot() if live_plot else None
     bar = _progress(epochs) if progress else None
     start_time = time.perf_counter()
     model.train()
@@ -186,8 +189,8 @@ def fit(model: torch.nn.Module, loss_fn: LossFn, data: Batch, *, epochs: int,
                 shown["val loss"] = history.val["loss"][-1]
             bar.set_postfix({k: f"{v:.4g}" for k, v in shown.items()})
             bar.update(1)
-        if plotter is not None:
-            plotter.update(history)
+        for callback in callbacks:
+            callback(history)
     if bar is not None:
         bar.close()
     model.eval()
@@ -195,35 +198,7 @@ def fit(model: torch.nn.Module, loss_fn: LossFn, data: Batch, *, epochs: int,
     return history
 
 
-def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-        return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
-    except ImportError:  # pragma: no cover
-        return False
-
-
 def _progress(total: int):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc="epochs", leave=True)
-
-
-class _LivePlot:
-    """Redraws the loss curves in one output area after each epoch."""
-
-    def __init__(self):
-        from IPython.display import display
-
-        self._handle = display(display_id=True)
-
-    def update(self, history: History) -> None:
-        import matplotlib.pyplot as plt
-
-        from course_utils.core.plotting import plot_history
-
-        fig = plot_history(history, title="Training (live)")
-        self._handle.update(fig)
-        plt.close(fig)

@@ -1,17 +1,14 @@
-"""Exact reference models and divergences for notebooks 04 (Jensen and the ELBO)
-and 05 (the Gaussian KL).
+"""Exact reference models for notebook 04 (Jensen and the ELBO).
 
 Everything here is computed in closed form, in float64 NumPy, so that a notebook
 can check the chapter's identities to numerical precision:
 
-- Gaussian log-densities and the KL divergence between two Gaussians;
 - :class:`GaussianMixture`, a model with a discrete latent variable (the chapter's
   sums over z): log p(x, z), log p(x) and p(z|x), exactly;
 - :class:`PPCA`, probabilistic PCA, a linear-Gaussian model with a continuous
   latent variable: p(x) and p(z|x) in closed form;
-- the logic behind the two interactive views: :func:`jensen_gap` (notebook 04) and
-  :func:`kl_view` (notebook 05), with their figures :func:`draw_jensen` and
-  :func:`draw_kl_view`.
+- the logic behind notebook 04's interactive view, :func:`jensen_gap` (its figure
+  is :func:`course_utils.topics.figures.draw_jensen`).
 
 The ELBO itself and the closed-form KL are written in the notebooks that teach
 them; the notebooks check them against what is here.
@@ -22,13 +19,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from course_utils.core.errors import CourseError, ShapeError
-
-LOG_2PI = math.log(2.0 * math.pi)
-
+from course_utils.topics.kl import gaussian_log_pdf
 
 # Small numerics ---------------------------------------------------------------
 
@@ -39,97 +33,6 @@ def logsumexp(a, axis: int = -1) -> np.ndarray:
     top = np.where(np.isfinite(top), top, 0.0)
     out = np.log(np.sum(np.exp(a - top), axis=axis, keepdims=True)) + top
     return np.squeeze(out, axis=axis)
-
-
-def _square(name: str, matrix, n: int, where: str) -> np.ndarray:
-    matrix = np.asarray(matrix, dtype=np.float64)
-    if matrix.shape != (n, n):
-        raise ShapeError(f"{where}: `{name}` should be a {n}x{n} covariance matrix, "
-                         f"got shape {matrix.shape}.")
-    return matrix
-
-
-def _cholesky(name: str, matrix: np.ndarray, where: str) -> np.ndarray:
-    try:
-        return np.linalg.cholesky(matrix)
-    except np.linalg.LinAlgError:
-        raise CourseError(f"{where}: `{name}` is not a covariance matrix (it must be "
-                          "symmetric positive definite).") from None
-
-
-# Gaussians ----------------------------------------------------------------------
-
-def gaussian_log_pdf(x, mean, cov) -> np.ndarray:
-    """log N(x; mean, cov) for points ``x`` of shape (..., n) (notebooks 04, 05).
-
-    mean: (n,); cov: (n, n) symmetric positive definite.
-    Returns an array of shape (...).
-    """
-    mean = np.atleast_1d(np.asarray(mean, dtype=np.float64))
-    n = mean.shape[0]
-    cov = _square("cov", cov, n, "gaussian_log_pdf")
-    x = np.asarray(x, dtype=np.float64)
-    if x.shape[-1:] != (n,):
-        raise ShapeError(f"gaussian_log_pdf: points `x` should end in dimension {n} "
-                         f"(the mean's length), got shape {x.shape}.")
-    chol = _cholesky("cov", cov, "gaussian_log_pdf")
-    diff = (x - mean).reshape(-1, n).T
-    sol = np.linalg.solve(chol, diff)
-    maha = np.sum(sol**2, axis=0).reshape(x.shape[:-1])
-    log_det = 2.0 * np.sum(np.log(np.diag(chol)))
-    return -0.5 * (n * LOG_2PI + log_det + maha)
-
-
-def kl_gaussians(mean_q, cov_q, mean_p, cov_p) -> float:
-    """KL(N(mean_q, cov_q) || N(mean_p, cov_p)) for n-dimensional Gaussians, in nats.
-
-    The general case of notebook 05:
-    1/2 [tr(P^-1 Q) + (m_p - m_q)^T P^-1 (m_p - m_q) - n + log det P - log det Q].
-    """
-    mean_q = np.atleast_1d(np.asarray(mean_q, dtype=np.float64))
-    mean_p = np.atleast_1d(np.asarray(mean_p, dtype=np.float64))
-    n = mean_q.shape[0]
-    if mean_p.shape != (n,):
-        raise ShapeError(f"kl_gaussians: the two means should have the same length, "
-                         f"got {mean_q.shape} and {mean_p.shape}.")
-    cov_q = _square("cov_q", cov_q, n, "kl_gaussians")
-    cov_p = _square("cov_p", cov_p, n, "kl_gaussians")
-    chol_q = _cholesky("cov_q", cov_q, "kl_gaussians")
-    chol_p = _cholesky("cov_p", cov_p, "kl_gaussians")
-    a = np.linalg.solve(chol_p, chol_q)          # P^-1 Q = A A^T in trace
-    trace = np.sum(a**2)
-    d = np.linalg.solve(chol_p, mean_p - mean_q)
-    log_det_p = 2.0 * np.sum(np.log(np.diag(chol_p)))
-    log_det_q = 2.0 * np.sum(np.log(np.diag(chol_q)))
-    return float(0.5 * (trace + d @ d - n + log_det_p - log_det_q))
-
-
-def kl_normal(mu, sigma, mu_p=0.0, sigma_p=1.0):
-    """KL(N(mu, sigma^2) || N(mu_p, sigma_p^2)) for scalars or arrays, elementwise.
-
-    With the defaults, the chapter's closed form with its -1 (notebook 05):
-    1/2 (mu^2 + sigma^2 - log sigma^2 - 1).
-    """
-    mu, sigma = np.asarray(mu, dtype=np.float64), np.asarray(sigma, dtype=np.float64)
-    if np.any(sigma <= 0) or np.any(np.asarray(sigma_p) <= 0):
-        raise CourseError("kl_normal: standard deviations must be positive.")
-    ratio = (sigma / sigma_p) ** 2
-    return 0.5 * (ratio + (mu - mu_p) ** 2 / sigma_p**2 - 1.0 - np.log(ratio))
-
-
-def normal_pdf(z, mu: float = 0.0, sigma: float = 1.0) -> np.ndarray:
-    """The density of N(mu, sigma^2) at ``z`` (plots of notebooks 04 and 05)."""
-    z = np.asarray(z, dtype=np.float64)
-    return np.exp(-0.5 * ((z - mu) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
-
-
-def random_covariance(n: int, rng: np.random.Generator, scale: float = 1.0,
-                      diagonal: bool = False) -> np.ndarray:
-    """A random, well-conditioned n x n covariance, for "any q" checks (notebook 04)."""
-    if diagonal:
-        return np.diag(scale * rng.uniform(0.2, 2.0, size=n))
-    a = rng.normal(size=(n, n))
-    return scale * (a @ a.T / n + 0.2 * np.eye(n))
 
 
 # A discrete latent variable: the Gaussian mixture -------------------------------
@@ -354,112 +257,3 @@ def describe_jensen(result: dict) -> str:
             f"{result['log_mean']:.4f}, &nbsp; E[log X] = {result['mean_log']:.4f}, "
             f"&nbsp; <b>gap = {result['gap']:.4f}</b> "
             f"(small-spread approximation spread²/2 = {result['delta']:.4f})")
-
-
-def draw_jensen(result: dict, ax=None):
-    """The concave log, the distribution of X beneath it, and the Jensen gap."""
-    if ax is None:
-        _, ax = plt.subplots()
-    mean = result["mean"]
-    right = mean * (1 + 3 * max(result["spread"], 0.15))
-    if "x" in result:
-        right = max(right, float(result["x"][-1]))
-    grid = np.linspace(mean * 0.02, right, 400)
-    ax.plot(grid, np.log(grid), color="C0", label="log x (concave)")
-    dens_ax = ax.twinx()
-    if "x" in result:
-        dens_ax.fill_between(result["x"], result["density"], color="C1", alpha=0.3,
-                             label="density of X")
-    else:
-        dens_ax.vlines(result["atoms"], 0, result["probs"], color="C1", lw=6,
-                       alpha=0.5, label="P(X = x)")
-        ax.plot(result["atoms"], np.log(result["atoms"]), "o", color="C1")
-        if len(result["atoms"]) == 2:
-            ax.plot(result["atoms"], np.log(result["atoms"]), "--", color="C1",
-                    lw=1.2, label="chord")
-    top = dens_ax.get_ylim()[1]
-    dens_ax.set_ylim(0, top * 3)  # keep the density in the lower third
-    dens_ax.set_yticks([])
-    dens_ax.grid(False)
-    ax.axvline(mean, color="gray", lw=1, ls=":")
-    ax.plot([mean], [result["log_mean"]], "o", color="C0", ms=9,
-            label="log E[X]")
-    ax.plot([mean], [result["mean_log"]], "s", color="C3", ms=9,
-            label="E[log X]")
-    ax.annotate(f"gap {result['gap']:.3f}", xy=(mean, result["mean_log"]),
-                xytext=(mean + 0.08 * right, 0.5 * (result["log_mean"]
-                                                    + result["mean_log"]) - 0.2),
-                arrowprops={"arrowstyle": "->", "color": "C3"}, color="C3")
-    low = min(result["mean_log"], np.log(grid[0])) - 0.3
-    ax.set_ylim(max(low, np.log(mean) - 3.5), np.log(right) + 0.3)
-    ax.set_xlim(0, right)
-    ax.set_xlabel("x")
-    ax.set_ylabel("log x")
-    ax.set_title(f"Jensen: log E[X] ≥ E[log X]  ({result['dist']})")
-    handles, labels = ax.get_legend_handles_labels()
-    h2, l2 = dens_ax.get_legend_handles_labels()
-    ax.legend(handles + h2, labels + l2, loc="upper left", fontsize="small")
-    return ax.figure
-
-
-# The Gaussian KL: the logic of notebook 05's interactive view --------------------
-
-def kl_view(mu: float = 0.0, sigma: float = 1.0) -> dict:
-    """q = N(mu, sigma^2) against the prior p = N(0, 1) (notebook 05).
-
-    Returns ``kl`` = KL(q || p) (closed form, with the -1), ``kl_reverse`` =
-    KL(p || q), ``kl_book`` (the chapter's form without the -1), and for the
-    figure a grid ``z``, the densities ``q`` and ``p`` and the integrand
-    ``q log(q / p)`` whose area is ``kl``.
-    """
-    mu, sigma = float(mu), float(sigma)
-    if not sigma > 0:
-        raise CourseError("kl_view: sigma must be positive.")
-    half = max(4.0, abs(mu) + 4 * sigma)
-    z = np.linspace(-half, half, 801)
-    q, p = normal_pdf(z, mu, sigma), normal_pdf(z, 0.0, 1.0)
-    log_ratio = (-np.log(sigma) - 0.5 * ((z - mu) / sigma) ** 2 + 0.5 * z**2)
-    return {
-        "mu": mu, "sigma": sigma,
-        "kl": float(kl_normal(mu, sigma)),
-        "kl_reverse": float(kl_normal(0.0, 1.0, mu, sigma)),
-        "kl_book": 0.5 * (mu**2 + sigma**2 - math.log(sigma**2)),
-        "z": z, "q": q, "p": p, "integrand": q * log_ratio,
-    }
-
-
-def describe_kl(result: dict) -> str:
-    """One line of HTML for the KL view's readout."""
-    return (f"q = N({result['mu']:.2f}, {result['sigma']:.2f}²): &nbsp; "
-            f"<b>KL(q‖p) = {result['kl']:.4f}</b>, &nbsp; KL(p‖q) = "
-            f"{result['kl_reverse']:.4f}, &nbsp; the book's form without −1: "
-            f"{result['kl_book']:.4f}")
-
-
-def draw_kl_view(result: dict, axes=None):
-    """Two panels: q and p, and the integrand q log(q/p) whose area is KL(q||p)."""
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(plt.rcParams["figure.figsize"][0] * 1.7,
-                                              plt.rcParams["figure.figsize"][1]))
-    left, right = axes
-    z = result["z"]
-    left.plot(z, result["p"], color="C0", label="p = N(0, 1)")
-    left.plot(z, result["q"], color="C1",
-              label=f"q = N({result['mu']:.2f}, {result['sigma']:.2f}²)")
-    left.fill_between(z, result["q"], color="C1", alpha=0.15)
-    left.set_xlabel("z")
-    left.set_ylabel("density")
-    left.set_title("the two densities")
-    left.legend(loc="upper left", fontsize="small")
-    integrand = result["integrand"]
-    right.plot(z, integrand, color="C3")
-    right.fill_between(z, integrand, where=integrand >= 0, color="C3", alpha=0.3,
-                       label="adds to KL")
-    right.fill_between(z, integrand, where=integrand < 0, color="C5", alpha=0.4,
-                       label="subtracts")
-    right.axhline(0, color="gray", lw=1)
-    right.set_xlabel("z")
-    right.set_title(f"q log(q/p): area = KL(q‖p) = {result['kl']:.3f}")
-    right.legend(loc="upper left", fontsize="small")
-    left.figure.tight_layout()
-    return left.figure

@@ -1,141 +1,41 @@
-"""Plumbing for notebook 07 (7.2 Generative Adversarial Networks).
+"""The generative adversarial network of section 7.2: the discriminator's
+and the generator's losses, the minibatch standard deviation against
+mode collapse, and the alternating training loop with its snapshots.
 
-The GAN idea, its losses and the remedy for mode collapse are written in the
-notebook; this module holds what is not the lesson: the toy distributions with
-known densities, the mode-coverage measure, the alternating training loop and
-its snapshots, and the plots of the generator's distribution.
+Generated from notebooks/07_generative_adversarial_networks.ipynb (its cells marked
+``#| export``) by ``python -m course_utils.tools.export``: edit the
+notebook, not this file, then run that command.
 """
 
-from __future__ import annotations
-
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from course_utils.core.config import make_generator
-from course_utils.core.errors import CourseError, ShapeError, expect_shape
-
-# Densities with a closed form (section 1 of notebook 07) ----------------------
+from course_utils.core.errors import CourseError
 
 
-def normal_pdf(x: torch.Tensor, mean: float, std: float) -> torch.Tensor:
-    """Density of N(mean, std^2) at ``x`` (any shape)."""
-    if std <= 0:
-        raise CourseError(f"normal_pdf: std must be positive, got {std}.")
-    return torch.exp(-0.5 * ((x - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi))
+def discriminator_loss(real_logits, fake_logits):
+    """-V(D, G) on a batch: BCE with label 1 for real, 0 for generated samples."""
+    real = F.binary_cross_entropy_with_logits(real_logits,
+                                              torch.ones_like(real_logits))
+    fake = F.binary_cross_entropy_with_logits(fake_logits,
+                                              torch.zeros_like(fake_logits))
+    return real + fake
 
 
-@dataclass(frozen=True)
-class Mixture1D:
-    """A 1-D mixture of Gaussians with known density, to sample from and to
-    evaluate exactly (notebook 07, section 1)."""
-
-    means: tuple[float, ...]
-    stds: tuple[float, ...]
-    weights: tuple[float, ...] | None = None
-
-    def __post_init__(self):
-        if len(self.means) == 0 or len(self.means) != len(self.stds):
-            raise CourseError("Mixture1D: give one std per mean (at least one).")
-        if self.weights is not None and (
-                len(self.weights) != len(self.means)
-                or abs(sum(self.weights) - 1) > 1e-6 or min(self.weights) < 0):
-            raise CourseError("Mixture1D: weights must be one per mean, >= 0, "
-                              "summing to 1.")
-
-    @property
-    def w(self) -> tuple[float, ...]:
-        return self.weights or tuple(1 / len(self.means) for _ in self.means)
-
-    def pdf(self, x: torch.Tensor) -> torch.Tensor:
-        """The density at ``x``."""
-        return sum(w * normal_pdf(x, m, s)
-                   for w, m, s in zip(self.w, self.means, self.stds, strict=True))
-
-    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        """``n`` draws as an (n, 1) float32 tensor."""
-        k = torch.multinomial(torch.tensor(self.w), n, replacement=True,
-                              generator=generator)
-        means = torch.tensor(self.means)[k]
-        stds = torch.tensor(self.stds)[k]
-        return (means + stds * torch.randn(n, generator=generator))[:, None]
+def generator_loss_minmax(fake_logits):
+    """The min-max generator loss E[log(1 - D(G(z)))] (to be minimised)."""
+    return -F.softplus(fake_logits).mean()  # log(1 - sigmoid(l)) = -softplus(l)
 
 
-def grid_1d(low: float = -8.0, high: float = 8.0, n: int = 20001
-            ) -> tuple[torch.Tensor, float]:
-    """A fine float64 grid for quadrature: ``(x, dx)``; integrals are
-    ``(f(x) * dx).sum()``."""
-    x = torch.linspace(low, high, n, dtype=torch.float64)
-    return x, float(x[1] - x[0])
-
-
-# The toy 2-D data: a ring of Gaussians (section 3) -----------------------------
-
-
-def ring_centers(k: int = 8, radius: float = 2.0) -> torch.Tensor:
-    """The (k, 2) centres of ``k`` modes equally spaced on a circle."""
-    if k < 1:
-        raise CourseError(f"ring_centers: need at least one mode, got k={k}.")
-    angles = 2 * math.pi * torch.arange(k, dtype=torch.float32) / k
-    return radius * torch.stack([angles.cos(), angles.sin()], dim=1)
-
-
-def sample_ring(n: int, generator: torch.Generator, centers: torch.Tensor,
-                std: float) -> torch.Tensor:
-    """``n`` points from the equal-weight mixture of N(center, std^2 I)."""
-    expect_shape("centers", centers, (None, 2), "sample_ring")
-    idx = torch.randint(len(centers), (n,), generator=generator)
-    return centers[idx] + std * torch.randn(n, 2, generator=generator)
-
-
-@dataclass
-class ModeCoverage:
-    """How many modes of a mixture a set of samples covers.
-
-    covered: modes that received at least ``min_share`` of their fair share of
-        samples (n / k) within 3 standard deviations of their centre.
-    counts: samples within 3 std of each mode.
-    quality: fraction of all samples within 3 std of some mode.
-    """
-
-    covered: int
-    total: int
-    counts: list[int]
-    quality: float
-
-    def __str__(self) -> str:
-        return (f"{self.covered} of {self.total} modes covered; "
-                f"{100 * self.quality:.0f}% of samples near a mode")
-
-
-def mode_coverage(samples: torch.Tensor, centers: torch.Tensor, std: float,
-                  min_share: float = 0.25) -> ModeCoverage:
-    """Count the modes covered by ``samples`` (notebook 07, section 3).
-
-    samples: (n, d) generated points.
-    centers: (k, d) centres of the true modes, each N(center, std^2 I).
-    min_share: a mode counts as covered when at least ``min_share * n / k``
-        samples fall within 3 std of it (a quarter of its fair share by default).
-    """
-    samples = torch.as_tensor(samples, dtype=torch.float32)
-    if samples.ndim != 2 or samples.shape[1] != centers.shape[1] or len(samples) < 1:
-        raise ShapeError(f"mode_coverage: `samples` should have shape (n, "
-                         f"{centers.shape[1]}), got {tuple(samples.shape)}.")
-    dist = torch.cdist(samples, centers.float())
-    nearest = dist.min(dim=1)
-    near = nearest.values < 3 * std
-    counts = torch.bincount(nearest.indices[near], minlength=len(centers))
-    need = min_share * len(samples) / len(centers)
-    return ModeCoverage(covered=int((counts >= need).sum()), total=len(centers),
-                        counts=counts.tolist(), quality=float(near.float().mean()))
-
-
-# The alternating training loop ------------------------------------
+def generator_loss_nonsaturating(fake_logits):
+    """The non-saturating generator loss -E[log D(G(z))]."""
+    return F.softplus(-fake_logits).mean()  # -log(sigmoid(l)) = softplus(-l)
 
 
 @dataclass
@@ -148,14 +48,14 @@ class GanHistory:
     snapshots: dict[int, torch.Tensor] = field(default_factory=dict)
     seconds: float = 0.0
 
-    def as_plain(self) -> dict:
-        """A dict that ``torch.load(weights_only=True)`` reads back (for the cache)."""
+    def to_plain(self) -> dict:
+        """Plain lists and tensors, so that the model cache can store it."""
         return {"d_loss": self.d_loss, "g_loss": self.g_loss, "seconds": self.seconds,
                 "snapshot_steps": list(self.snapshots),
                 "snapshots": [v for v in self.snapshots.values()]}
 
     @classmethod
-    def from_plain(cls, d: dict) -> GanHistory:
+    def from_plain(cls, d: dict) -> "GanHistory":
         return cls(d_loss=list(d["d_loss"]), g_loss=list(d["g_loss"]),
                    snapshots=dict(zip(d["snapshot_steps"], d["snapshots"],
                                       strict=True)),
@@ -230,75 +130,14 @@ def train_gan(generator: nn.Module, discriminator: nn.Module,
     return history
 
 
-# Plots ---------------------------------------------------------------------------
+class MinibatchStd(nn.Module):
+    """Wraps a discriminator: appends the batch's mean standard deviation to
+    every sample before judging it."""
 
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
 
-def plot_snapshots(history: GanHistory, real: torch.Tensor, centers: torch.Tensor,
-                   std: float, title: str = "", steps: Sequence[int] | None = None,
-                   axes=None, limit: float = 3.0):
-    """One panel per snapshot: real data (grey), generated samples (colour),
-    with the number of covered modes in each panel's title. Returns the figure.
-
-    steps: which snapshots to show (default: all of them).
-    """
-    import matplotlib.pyplot as plt
-
-    steps = sorted(history.snapshots if steps is None else steps)
-    missing = [s for s in steps if s not in history.snapshots]
-    if not steps or missing:
-        raise CourseError("plot_snapshots: no snapshot at step(s) "
-                          f"{missing or 'any'}; pass snapshot_steps to train_gan "
-                          f"(this history has {sorted(history.snapshots)}).")
-    if axes is None:
-        # larger fonts (the presenting style) get larger panels, three per row
-        grow = max(1.0, plt.rcParams["font.size"] / 11)
-        ncols = len(steps) if grow == 1.0 else min(3, len(steps))
-        nrows = -(-len(steps) // ncols)
-        fig, axes = plt.subplots(nrows, ncols, squeeze=False, layout="constrained",
-                                 figsize=(2.2 * grow * ncols, 2.7 * grow * nrows))
-        axes = axes.ravel()
-        for ax in axes[len(steps):]:
-            ax.axis("off")
-    else:
-        axes = np.asarray(axes).ravel()
-        fig = axes[0].figure
-    real = real.cpu().numpy()
-    for ax, step in zip(axes, steps, strict=False):
-        fake = history.snapshots[step]
-        cov = mode_coverage(fake, centers, std)
-        ax.scatter(real[:, 0], real[:, 1], s=3, color="0.75", label="data")
-        ax.scatter(fake[:, 0], fake[:, 1], s=3, color="C3", alpha=0.5,
-                   label="generator")
-        ax.set_title(f"step {step}\n{cov.covered}/{cov.total} modes",
-                     fontsize="medium")
-        ax.set_xlim(-limit, limit)
-        ax.set_ylim(-limit, limit)
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        for spine in ax.spines.values():
-            spine.set_visible(True)
-            spine.set_color("0.8")
-    if title:
-        fig.suptitle(title)
-    return fig
-
-
-def plot_coverage(histories: dict[str, GanHistory], centers: torch.Tensor, std: float,
-                  ax=None, title: str = "Modes covered during training"):
-    """Covered modes at every snapshot, one line per run (``{label: history}``)."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 3.4))
-    for label, history in histories.items():
-        steps = sorted(history.snapshots)
-        covered = [mode_coverage(history.snapshots[s], centers, std).covered
-                   for s in steps]
-        ax.plot(steps, covered, marker="o", markersize=3, label=label)
-    ax.set_ylim(-0.3, len(centers) + 0.3)
-    ax.set_xlabel("step")
-    ax.set_ylabel(f"modes covered (of {len(centers)})")
-    ax.set_title(title)
-    ax.legend()
-    return ax
+    def forward(self, x):
+        spread = x.std(dim=0).mean().expand(len(x), 1)
+        return self.net(torch.cat([x, spread], dim=1))

@@ -1,5 +1,5 @@
-"""Linear dimensionality reduction: PCA, subspaces and their angles, the PCA
-reconstruction slider.
+"""Linear dimensionality reduction: PCA, subspaces and their angles, and the
+linear probe that reads a factor from a code.
 
 Taught in ``01_dimensionality_reduction_pca`` (PCA, the discarded-eigenvalue
 identity, the slider) and used again in ``02_linear_autoencoder_vs_pca``
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from course_utils.core.arrays import to_numpy
 from course_utils.core.errors import CourseError, ShapeError
 
 
@@ -221,34 +222,6 @@ def correlation_matrix(z) -> torch.Tensor:
     return cov / sd[:, None] / sd[None, :]
 
 
-# Generated data ------------------------------------------------------------------
-
-def latent_factor_data(n_points: int, n_features: int = 40, n_factors: int = 4,
-                       noise: float = 0.3, seed: int = 0):
-    """Data driven by a few hidden factors: x = z A^T + noise (notebook 01).
-
-    n_points: how many points N.
-    n_features: observed dimension n.
-    n_factors: true number of hidden factors k (< n).
-    noise: standard deviation of the independent noise on each feature.
-    seed: seeds its own generator.
-    Returns ``(x, loadings)``: x (N, n) float64 tensor, loadings A (n, k). The
-    factors are standard normal; factor j's loading column has norm
-    ``sqrt(n) * (1 - 0.5 j / k)``, so each factor matters, but not equally.
-    """
-    if not 0 < n_factors < n_features:
-        raise LatentSizeError(f"latent_factor_data: need 0 < n_factors < n_features, "
-                              f"got n_factors={n_factors}, n_features={n_features}.")
-    g = torch.Generator().manual_seed(int(seed))
-    basis = orthonormal_basis(torch.randn(n_features, n_factors, generator=g,
-                                          dtype=torch.float64))
-    scales = np.sqrt(n_features) * (1.0 - 0.5 * np.arange(n_factors) / n_factors)
-    loadings = basis * torch.tensor(scales) / np.sqrt(n_factors)
-    z = torch.randn(n_points, n_factors, generator=g, dtype=torch.float64)
-    eps = noise * torch.randn(n_points, n_features, generator=g, dtype=torch.float64)
-    return z @ loadings.T + eps, loadings
-
-
 def elbow(errors) -> int:
     """The latent size after which the error stops falling fast: the m that
     maximises gain(m) / gain(m + 1), with gain(m) = errors[m - 1] - errors[m].
@@ -265,7 +238,7 @@ def elbow(errors) -> int:
     return int(np.argmax(ratios)) + 1
 
 
-# The reconstruction slider of notebook 01 ---------------------------------------------
+# What notebook 01's slider shows ------------------------------------------------
 
 def reconstruction_at(pca: PCAFit, x, m: int) -> tuple[torch.Tensor, float]:
     """What the slider shows for latent size m: the reconstructions of ``x`` and
@@ -274,92 +247,26 @@ def reconstruction_at(pca: PCAFit, x, m: int) -> tuple[torch.Tensor, float]:
     return x_hat, reconstruction_error(x, x_hat)
 
 
-def draw_reconstruction_view(fig, images, x_hat, curve, m: int,
-                             image_shape: tuple[int, int]) -> None:
-    """Draw into ``fig``: originals (top row), reconstructions at m (middle row),
-    and the error curve with m marked (bottom)."""
-    images = np.asarray(images, dtype=float)
-    x_hat = np.asarray(x_hat, dtype=float)
-    k = len(images)
-    grid = fig.add_gridspec(3, k, height_ratios=[1, 1, 1.6], hspace=0.35)
-    for row, (what, label) in enumerate(((images, "original"),
-                                         (x_hat, f"m = {m}"))):
-        for j in range(k):
-            ax = fig.add_subplot(grid[row, j])
-            ax.imshow(what[j].reshape(image_shape), cmap="gray_r", vmin=0, vmax=1,
-                      interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if j == 0:
-                ax.set_ylabel(label)
-    ax = fig.add_subplot(grid[2, :])
-    ms = np.arange(len(curve))
-    ax.plot(ms, curve, color="C0")
-    ax.plot([m], [curve[m]], "o", color="C3", markersize=10)
-    ax.annotate(f"m = {m}: error {curve[m]:.2f}", (m, curve[m]),
-                xytext=(12, 12), textcoords="offset points", color="C3")
-    ax.set_xscale("symlog", linthresh=1)
-    ax.set_xlabel("latent size m (log scale)")
-    ax.set_ylabel("reconstruction error")
+# Reading a factor from a code (notebook 03) ----------------------------------------
 
+def linear_probe_r2(z, target, z_test=None, target_test=None) -> float:
+    """How well a linear function of the code ``z`` reads ``target``: R^2 of a
+    least-squares fit ``target ~ w z + b`` (1 = perfectly, 0 = not at all).
 
-def reconstruction_rows(pca: PCAFit, x, ms, image_shape: tuple[int, int]):
-    """A figure: the images ``x`` (top row), then their PCA reconstructions for
-    each latent size in ``ms``, one row each, labelled with m and the error of
-    those images. Returns the figure (notebook 01)."""
-    import matplotlib.pyplot as plt
-
-    x = _as_matrix(x, "x", "reconstruction_rows")
-    rows = [("original", x)]
-    for m in ms:
-        x_hat, error = reconstruction_at(pca, x, m)
-        rows.append((f"m = {m}\nerror {error:.1f}", x_hat.clamp(0, 1)))
-    fig, axes = plt.subplots(len(rows), len(x), squeeze=False,
-                             figsize=(1.1 * len(x) + 1.4, 1.15 * len(rows)))
-    for r, (label, images) in enumerate(rows):
-        for j in range(len(x)):
-            ax = axes[r, j]
-            ax.imshow(images[j].reshape(image_shape).numpy(), cmap="gray_r", vmin=0,
-                      vmax=1, interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.grid(False)
-            for spine in ax.spines.values():
-                spine.set_visible(False)
-        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center")
-    fig.tight_layout()
-    return fig
-
-
-def pca_slider(pca: PCAFit, x, image_shape: tuple[int, int], m: int = 16,
-               n_images: int = 8):
-    """A slider for m: reconstructions of the first ``n_images`` rows of ``x`` and
-    the error curve of all of ``x``. Core ipywidgets only (7.7 and 8).
-
-    Returns ``(widget, show)``: ``show(m)`` redraws and returns the error, so a
-    test can set m and check the number without a browser.
+    Fitted on (z, target); scored on (z_test, target_test) when given.
     """
-    import ipywidgets as widgets
-    import matplotlib.pyplot as plt
+    def as2d(v):
+        v = to_numpy(v, what="linear_probe_r2's input")
+        return v[:, None] if v.ndim == 1 else v
 
-    x = _as_matrix(x, "x", "pca_slider")
-    curve = pca.error_curve(x)
-    shown = x[:n_images]
-    out = widgets.Output()
-    slider = widgets.IntSlider(value=m, min=0, max=pca.dim, step=1,
-                               description="latent m", continuous_update=False)
-
-    def show(m: int) -> float:
-        x_hat, _ = reconstruction_at(pca, shown, m)
-        error = float(curve[m])
-        with out:
-            out.clear_output(wait=True)
-            fig = plt.figure(figsize=(1.3 * n_images, 5.2))
-            draw_reconstruction_view(fig, shown.numpy(), x_hat.clamp(0, 1).numpy(),
-                                     curve, m, image_shape)
-            plt.show()
-        return error
-
-    slider.observe(lambda change: show(change["new"]), names="value")
-    show(m)
-    return widgets.VBox([slider, out]), show
+    z, y = as2d(z), as2d(target).ravel()
+    if len(z) != len(y) or len(z) < 3:
+        raise ShapeError(f"linear_probe_r2: z has {len(z)} rows and target {len(y)};"
+                         " they must match (at least 3).")
+    design = np.hstack([z, np.ones((len(z), 1))])
+    w, *_ = np.linalg.lstsq(design, y, rcond=None)
+    if z_test is not None:
+        z, y = as2d(z_test), as2d(target_test).ravel()
+        design = np.hstack([z, np.ones((len(z), 1))])
+    resid = y - design @ w
+    return float(1.0 - (resid ** 2).sum() / ((y - y.mean()) ** 2).sum())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from course_utils.core.checks import Exercise, Wrong, expect_callable, expect_close
-from course_utils.core.synthetic import linear_probe_r2
+from course_utils.topics.pca import linear_probe_r2
 from course_utils.topics.quality import frechet_distance
 
 # 3.1 A linear probe ------------------------------------------------------------

@@ -7,7 +7,8 @@ import math
 import torch
 
 from course_utils.core.checks import Exercise, Wrong, expect_callable, expect_close
-from course_utils.topics.gan import mode_coverage, normal_pdf, ring_centers, sample_ring
+from course_utils.core.synthetic import normal_pdf, ring_centers, sample_ring
+from course_utils.topics.modes import mode_coverage
 
 
 def _densities(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, float]:
