@@ -3,7 +3,8 @@
 Modules, by concern (nothing runs on import):
 
 - ``config``: ``setup()`` seeds everything, picks the device, the figure style and
-  reports fast mode; ``pick(full, fast)``; ``data_dir()``.
+  reports fast mode; ``pick(full, fast)``; ``seeded(seed)``; ``data_dir()``; the
+  table of ``COURSE_*`` settings and their one parser, ``env_setting(name)``.
 - ``data``: the bundled digits and Fashion-MNIST as tensors in [0, 1].
 - ``training``: ``fit()``, the one training loop, and its ``History``.
 - ``plotting``: image grids, latent scatter plots, loss curves.
@@ -18,7 +19,7 @@ Modules, by concern (nothing runs on import):
 - ``errors``: the course's errors, shown as one clear message in Jupyter.
 """
 
-from course_utils.core.config import get_device, pick, set_seed, setup
+from course_utils.core.config import get_device, pick, seeded, set_seed, setup
 
-__all__ = ["get_device", "pick", "set_seed", "setup"]
+__all__ = ["get_device", "pick", "seeded", "set_seed", "setup"]
 __version__ = "0.1.0"

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from course_utils.core.config import env_setting
+
 ROOT = Path(__file__).resolve().parent.parent
 STUDENT_DIR = ROOT / "tests" / "student_edition"
 
@@ -29,7 +31,7 @@ os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 if "COURSE_DATA_DIR" not in os.environ:
     os.environ["COURSE_DATA_DIR"] = tempfile.mkdtemp(prefix="course-data-")
 # Under pytest-xdist two kernels share the two cores: one thread each.
-if os.environ.get("PYTEST_XDIST_WORKER_COUNT") or os.environ.get("COURSE_PARALLEL"):
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT") or env_setting("COURSE_PARALLEL"):
     os.environ.setdefault("COURSE_THREADS", "1")
 
 

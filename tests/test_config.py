@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import random
+import re
+from pathlib import Path
 
 import matplotlib as mpl
 import numpy as np
 import pytest
 import torch
 
-from course_utils.core import config
+from course_utils.core import cache, config, data
+from course_utils.core.errors import ConfigError, CourseError
+from course_utils.tools import publish
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_set_seed_makes_every_generator_repeat(monkeypatch):
@@ -25,7 +31,7 @@ def test_course_seed_overrides_the_default(monkeypatch):
     monkeypatch.setenv("COURSE_SEED", "3")
     assert config.set_seed(0) == 3
     monkeypatch.setenv("COURSE_SEED", "three")
-    with pytest.raises(ValueError, match="whole number"):
+    with pytest.raises(ConfigError, match="whole number"):
         config.resolve_seed()
 
 
@@ -36,12 +42,29 @@ def test_pick_follows_fast_mode(monkeypatch):
     assert config.pick(full=100, fast=2) == 100 and not config.is_fast()
 
 
-def test_device_falls_back_to_cpu(monkeypatch):
-    monkeypatch.setenv("COURSE_DEVICE", "cuda")
-    if not torch.cuda.is_available():
-        assert config.get_device().type == "cpu"
-    monkeypatch.delenv("COURSE_DEVICE")
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+@pytest.mark.parametrize("value", ["cuda", "CUDA", "cuda:1"])
+def test_device_falls_back_to_cpu(monkeypatch, value):
+    monkeypatch.setenv("COURSE_DEVICE", value)
+    assert config.get_device() == torch.device("cpu")
+    assert config.as_device(value) == torch.device("cpu")
+
+
+def test_default_device(monkeypatch):
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
     assert config.get_device().type in {"cpu", "cuda"}
+    assert config.as_device(None) == config.get_device()
+    assert config.as_device(torch.device("cpu")) == torch.device("cpu")
+
+
+@pytest.mark.parametrize("value", ["meta", "gpu", "cuda:x", "cpu:0:1"])
+def test_a_device_name_the_course_does_not_use_is_one_clear_error(monkeypatch, value):
+    with pytest.raises(ConfigError) as err:
+        config.as_device(value, where="fit")
+    assert str(err.value).startswith(f"fit: device={value}: expected cpu, cuda")
+    monkeypatch.setenv("COURSE_DEVICE", value)
+    with pytest.raises(ConfigError, match=f"^COURSE_DEVICE={value}: expected"):
+        config.get_device()
 
 
 def test_presenting_style_is_larger():
@@ -77,3 +100,157 @@ def test_importing_the_package_has_no_side_effects():
         "assert (torch.initial_seed(), dict(mpl.rcParams)) == before\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# One parser for every COURSE_* variable ------------------------------------------
+
+def _bad_values(tmp_path: Path) -> dict[str, str]:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    return {
+        "COURSE_SEED": "abc", "COURSE_FAST": "yes", "COURSE_PRESENT": "on",
+        "COURSE_DEVICE": "meta", "COURSE_THREADS": "0", "COURSE_NO_CACHE": "yes",
+        "COURSE_OFFLINE": "2", "COURSE_FASHION_DIR": str(tmp_path / "missing"),
+        "COURSE_DATA_DIR": str(a_file), "COURSE_WEB_ASSETS": str(a_file),
+        "COURSE_PARALLEL": "maybe",
+    }
+
+
+# every variable that a value can be wrong for (any path names a program)
+ALWAYS_VALID = {"COURSE_CHROMIUM"}
+
+
+def test_every_setting_has_a_bad_value_under_test(tmp_path):
+    assert set(_bad_values(tmp_path)) == set(config.SETTINGS) - ALWAYS_VALID
+
+
+@pytest.mark.parametrize("name", sorted(set(config.SETTINGS) - ALWAYS_VALID))
+def test_a_bad_value_is_one_line_naming_variable_value_and_what_it_accepts(
+        monkeypatch, tmp_path, name):
+    value = _bad_values(tmp_path)[name]
+    setting = config.SETTINGS[name]
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as err:
+        config.env_setting(name)
+    expected = (f"{name}={value}: expected {setting.accepts} (for example "
+                f"{name}={setting.example}).")
+    assert str(err.value) == expected
+    assert isinstance(err.value, CourseError)
+    assert err.value._render_traceback_() == [
+        f"\x1b[31mConfigError\x1b[0m: {expected}"]
+    with pytest.raises(ConfigError, match=f"^{name}="):
+        config.setup(quiet=True)  # setup checks every variable first
+
+
+@pytest.mark.parametrize(("name", "reader"), [
+    ("COURSE_SEED", config.resolve_seed),
+    ("COURSE_FAST", config.is_fast),
+    ("COURSE_PRESENT", config.use_style),
+    ("COURSE_DEVICE", config.get_device),
+    ("COURSE_THREADS", config.set_threads),
+    ("COURSE_NO_CACHE", cache.cache_enabled),
+    ("COURSE_OFFLINE", lambda: data.find_fashion_files("train", download=True)),
+    ("COURSE_FASHION_DIR", data.fashion_available),
+    ("COURSE_DATA_DIR", config.data_dir),
+    ("COURSE_WEB_ASSETS", publish.web_assets_dir),
+])
+def test_every_reader_in_the_package_uses_the_one_parser(monkeypatch, tmp_path, name,
+                                                         reader):
+    monkeypatch.setenv(name, _bad_values(tmp_path)[name])
+    monkeypatch.setattr(data, "SYSTEM_FASHION_DIR", tmp_path / "no-system-data")
+    with pytest.raises(ConfigError, match=f"^{name}="):
+        reader()
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("1", True), ("0", False), ("true", True), ("FALSE", False), (" True ", True),
+    ("", None), ("   ", None)])
+def test_flags_accept_exactly_one_zero_true_false(monkeypatch, text, value):
+    monkeypatch.setenv("COURSE_FAST", text)
+    assert config.env_setting("COURSE_FAST") is value
+
+
+@pytest.mark.parametrize("text", ["yes", "no", "on", "2", "-1", "t"])
+def test_other_flag_spellings_are_refused(monkeypatch, text):
+    monkeypatch.setenv("COURSE_OFFLINE", text)
+    with pytest.raises(ConfigError, match="expected 1, 0, true or false"):
+        config.env_setting("COURSE_OFFLINE")
+
+
+@pytest.mark.parametrize(("name", "text", "ok"), [
+    ("COURSE_SEED", "0", True), ("COURSE_SEED", "+7", True),
+    ("COURSE_SEED", str(config.MAX_SEED), True),
+    ("COURSE_SEED", str(config.MAX_SEED + 1), False), ("COURSE_SEED", "-1", False),
+    ("COURSE_SEED", "1.5", False), ("COURSE_THREADS", "1", True),
+    ("COURSE_THREADS", "-2", False), ("COURSE_THREADS", "two", False),
+])
+def test_whole_numbers_and_their_ranges(monkeypatch, name, text, ok):
+    monkeypatch.setenv(name, text)
+    if ok:
+        assert config.env_setting(name) == int(text)
+    else:
+        with pytest.raises(ConfigError, match=f"^{name}={re.escape(text)}: "):
+            config.env_setting(name)
+
+
+def test_folders_expand_the_home_and_may_be_made(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_DATA_DIR", "~/somewhere-new")
+    assert config.env_setting("COURSE_DATA_DIR") == Path.home() / "somewhere-new"
+    monkeypatch.setenv("COURSE_FASHION_DIR", str(tmp_path))
+    assert config.env_setting("COURSE_FASHION_DIR") == tmp_path
+
+
+def test_only_listed_variables_are_read():
+    with pytest.raises(KeyError, match="SETTINGS"):
+        config.env_setting("COURSE_NOT_A_SETTING")
+
+
+def test_readme_table_is_the_parsers_table():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert config.settings_markdown() in readme, (
+        "README.md's 'Modes and settings' table differs from config.SETTINGS: "
+        "paste config.settings_markdown() there.")
+
+
+def test_bad_seed_in_a_notebook_is_one_red_line(monkeypatch, tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("from course_utils import setup\n"
+                                          "cfg = setup()")]
+    monkeypatch.setenv("COURSE_SEED", "abc")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # this checkout's course_utils
+    client = nbclient.NotebookClient(nb, timeout=120, allow_errors=True,
+                                     kernel_name="python3",
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    errors = [o for o in nb.cells[0].outputs if o.output_type == "error"]
+    assert len(errors) == 1 and errors[0].ename == "ConfigError"
+    (line,) = errors[0].traceback  # one line, no traceback through the package
+    assert "COURSE_SEED=abc: expected a whole number" in line
+    assert "course_utils" not in line and "File " not in line
+
+
+# Seeding without touching the caller's random state ------------------------------
+
+def test_seeded_repeats_and_leaves_the_global_state_alone():
+    with config.seeded(3):
+        first = torch.randn(4)
+    with config.seeded(3):
+        again = torch.randn(4)
+    assert torch.equal(first, again)
+    torch.manual_seed(11)
+    expected = torch.rand(3)
+    torch.manual_seed(11)
+    with config.seeded(5):
+        torch.nn.Linear(50, 50)  # initial weights drawn inside
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_models_built_under_seeded_are_equal():
+    with config.seeded(2):
+        a = torch.nn.Linear(4, 3)
+    torch.rand(10)  # whatever ran in between
+    with config.seeded(2):
+        b = torch.nn.Linear(4, 3)
+    assert torch.equal(a.weight, b.weight) and torch.equal(a.bias, b.bias)

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 
-from course_utils.core import cache, errors, plotting
+from course_utils.core import cache, config, errors, plotting
 from course_utils.core.training import History, adam, evaluate, fit
 from course_utils.tools.envcheck import environment_report
 from course_utils.topics import glossary
@@ -201,3 +201,53 @@ def test_environment_report_lists_versions_and_data():
     report = environment_report()
     assert report["torch"] == torch.__version__
     assert "digits (bundled with scikit-learn)" in report and "Fashion-MNIST" in report
+
+
+def test_fit_on_an_explicit_device_trains_as_on_the_models_own():
+    weights = []
+    for device in (None, "cpu", torch.device("cpu")):
+        with config.seeded(1):
+            model = torch.nn.Linear(3, 1)
+        fit(model, _mse, _regression(), epochs=2, seed=7, device=device,
+            progress=False, live_plot=False)
+        weights.append(model.weight.detach().clone())
+    assert torch.equal(weights[0], weights[1]) and torch.equal(weights[0], weights[2])
+
+
+def test_fit_draws_its_batches_with_the_cpu_generator_of_its_seed():
+    seen = []
+
+    def record(model, x):
+        seen.append(x[:, 0].long().clone())
+        return (model(x) ** 2).mean()
+
+    data = torch.arange(10, dtype=torch.float32)[:, None]
+    fit(torch.nn.Linear(1, 1), record, data, epochs=2, batch_size=4, seed=3,
+        device="cpu", progress=False, live_plot=False)
+    gen = config.make_generator(3)
+    expected = torch.cat([torch.randperm(10, generator=gen) for _ in range(2)])
+    assert torch.equal(torch.cat(seen), expected)
+
+
+@pytest.mark.parametrize("device", ["meta", "gpu0"])
+def test_fit_and_evaluate_refuse_a_device_they_cannot_use(device):
+    model = torch.nn.Linear(3, 1)
+    with pytest.raises(errors.ConfigError, match=f"^fit: device={device}: expected"):
+        fit(model, _mse, _regression(), epochs=1, device=device, progress=False,
+            live_plot=False)
+    with pytest.raises(errors.ConfigError, match="^evaluate: device="):
+        evaluate(model, _mse, _regression(), device=device)
+
+
+def test_cache_puts_the_model_on_the_device_asked_for(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("COURSE_NO_CACHE", raising=False)
+    places = []
+    for _ in range(2):  # trains, then loads
+        model = torch.nn.Linear(2, 1)
+        cache.cached_training("dev", model, lambda m: places.append(
+            next(m.parameters()).device), {"n": 1}, verbose=False, device="cpu")
+        assert next(model.parameters()).device == torch.device("cpu")
+    assert places == [torch.device("cpu")]
+    with pytest.raises(errors.ConfigError, match="^cached_training: device=meta"):
+        cache.cached_training("dev", model, lambda m: None, {"n": 1}, device="meta")

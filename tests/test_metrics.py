@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from course_utils.core.data import load_digits
-from course_utils.core.errors import ShapeError
+from course_utils.core.errors import ConfigError, ShapeError
 from course_utils.topics.quality import (
     METRIC_KEYS,
     SampleQuality,
@@ -22,7 +22,7 @@ from course_utils.topics.quality import (
 
 @pytest.fixture(scope="module")
 def quality():
-    return SampleQuality.digits(epochs=20)
+    return SampleQuality.digits(load_digits("train"), load_digits("test"), epochs=20)
 
 
 def test_frechet_of_a_set_to_itself_is_zero():
@@ -111,3 +111,41 @@ def test_score_rejects_bad_input(quality, bad):
 def test_table_rejects_empty(quality):
     with pytest.raises(ShapeError):
         quality.table({})
+
+
+def test_the_ruler_lives_on_its_device_and_answers_on_the_cpu(quality):
+    assert quality.device == torch.device("cpu")
+    assert next(quality.classifier.parameters()).device == quality.device
+    s = quality.score(load_digits("test").images[:50])
+    assert all(isinstance(s[k], float) for k in METRIC_KEYS)
+    assert isinstance(quality.features(load_digits("test").images[:5]), np.ndarray)
+
+
+def test_building_the_ruler_leaves_the_callers_random_state_alone(quality):
+    torch.manual_seed(4)
+    expected = torch.rand(3)
+    torch.manual_seed(4)
+    again = SampleQuality.digits(load_digits("train"), load_digits("test"),
+                                 epochs=20)  # from the cache: same weights
+    assert torch.equal(torch.rand(3), expected)
+    assert again.accuracy == pytest.approx(quality.accuracy)
+
+
+def test_the_ruler_refuses_a_device_it_cannot_use():
+    with pytest.raises(ConfigError, match="^SampleQuality: device=meta"):
+        SampleQuality.digits(load_digits("train"), load_digits("test"), epochs=1,
+                             device="meta")
+
+
+def test_fashion_ruler_takes_its_data_and_draws_its_own_subset(monkeypatch):
+    from course_utils.core.data import ImageSet
+
+    g = torch.Generator().manual_seed(0)
+    images = torch.rand(300, 28, 28, generator=g)
+    labels = torch.arange(300) % 10
+    train = ImageSet(images, labels, tuple("abcdefghij"), "fake train")
+    test = ImageSet(images[:100], labels[:100], tuple("abcdefghij"), "fake test")
+    ruler = SampleQuality.fashion(train, test, n_train=200, epochs=1,
+                                  n_reference=50)
+    assert ruler.n_real == 50 and ruler.image_shape == (28, 28)
+    assert ruler.score(images[:20])["n"] == 20

@@ -35,7 +35,7 @@ from typing import Any
 
 import torch
 
-from course_utils.core.config import data_dir
+from course_utils.core.config import as_device, data_dir, env_setting
 
 _PLAIN = (bool, int, float, str, type(None))
 
@@ -185,12 +185,14 @@ def _from_stored(value: Any) -> Any:
 
 
 def cache_enabled() -> bool:
-    return os.environ.get("COURSE_NO_CACHE", "").strip().lower() not in {"1", "true"}
+    """False when ``COURSE_NO_CACHE`` is set to a true flag."""
+    return not env_setting("COURSE_NO_CACHE")
 
 
 def cached_training(name: str, model: torch.nn.Module,
                     train: Callable[[torch.nn.Module], Any], settings: dict,
-                    verbose: bool = True) -> Any:
+                    verbose: bool = True,
+                    device: str | torch.device | None = None) -> Any:
     """Load ``model``'s trained weights from the cache, or train and save them.
 
     name: a file-name prefix, e.g. ``"vae-fashion"``.
@@ -198,9 +200,13 @@ def cached_training(name: str, model: torch.nn.Module,
     train: ``train(model)`` trains it and returns what the notebook needs later
         (typically the :class:`training.History`), stored beside the weights.
     settings: everything that changes the result (data size, epochs, seed, ...).
-    Returns what ``train`` returned (from the cache on a hit). The model stays on
-    the device it was on; cached weights are loaded onto it.
+    device: move ``model`` there first (:func:`config.as_device`); None leaves it
+        where it is. Cached weights are read onto the CPU and copied into the
+        model's parameters, so they land on the model's device either way.
+    Returns what ``train`` returned (from the cache on a hit).
     """
+    if device is not None:
+        model.to(as_device(device, where="cached_training"))
     key = cache_key(model, settings, train)
     path = Path(data_dir()) / "models" / f"{name}-{key}.pt"
     if cache_enabled() and path.exists():

@@ -3,45 +3,166 @@ every notebook (taught in ``00_start_here``).
 
 Nothing here runs on import; a notebook calls :func:`setup` once.
 
-Environment variables (all optional):
+Every ``COURSE_*`` environment variable the course reads is listed once, in
+:data:`SETTINGS` (what it accepts, an example, its effect), and read through one
+function, :func:`env_setting`. An empty or missing variable is unset; a value it
+does not accept raises one :class:`~course_utils.core.errors.ConfigError` that
+names the variable, the value and what it accepts, for example::
 
-``COURSE_SEED``
-    overrides the notebook's seed, so every claim can be tried under other seeds.
-``COURSE_FAST=1``
-    fast mode: fewer epochs and smaller data, every assertion still runs (tests).
-``COURSE_PRESENT=1``
-    presenting style: large fonts and figures for a lecture hall.
-``COURSE_DEVICE``
-    force a device (``cpu``, ``cuda``); by default a GPU is used when present.
-``COURSE_THREADS``
-    number of CPU threads torch may use (the test suite sets it).
+    COURSE_THREADS=0: expected a whole number of at least 1 (for example
+    COURSE_THREADS=2).
+
+Flags accept exactly ``1``, ``0``, ``true`` and ``false`` (any case): a value
+such as ``yes`` is refused rather than guessed. README.md's table "Modes and
+settings" is :func:`settings_markdown` (a test keeps the two equal).
 """
 
 from __future__ import annotations
 
 import os
 import random
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
 
+from course_utils.core.errors import ConfigError
+
 T = TypeVar("T")
 
 DEFAULT_SEED = 0
+MAX_SEED = 2**32 - 1  # NumPy's seeds are 32-bit
+_WHOLE = re.compile(r"[+-]?\d+")
+_DEVICE = re.compile(r"cpu|mps|cuda(:\d+)?")
 
 
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+# The table of settings -------------------------------------------------------
 
+@dataclass(frozen=True)
+class Setting:
+    """One ``COURSE_*`` variable: ``accepts`` and ``example`` go into the error
+    message and the README; ``parse`` turns a stripped, non-empty value into the
+    setting or returns None when the value is not accepted."""
+
+    name: str
+    accepts: str
+    example: str
+    effect: str
+    parse: Callable[[str], Any]
+
+
+def _whole(low: int, high: int | None = None) -> Callable[[str], int | None]:
+    def parse(text: str) -> int | None:
+        if not _WHOLE.fullmatch(text):
+            return None
+        value = int(text)
+        ok = value >= low and (high is None or value <= high)
+        return value if ok else None
+    return parse
+
+
+def _flag(text: str) -> bool | None:
+    return {"1": True, "true": True, "0": False, "false": False}.get(text.lower())
+
+
+def _device(text: str) -> str | None:
+    text = text.lower()
+    return text if _DEVICE.fullmatch(text) else None
+
+
+def _folder(must_exist: bool) -> Callable[[str], Path | None]:
+    def parse(text: str) -> Path | None:
+        path = Path(text).expanduser()
+        if path.is_dir() or (not must_exist and not path.exists()):
+            return path
+        return None
+    return parse
+
+
+def _path(text: str) -> Path:
+    return Path(text).expanduser()
+
+
+_FLAG = "1, 0, true or false"
+_FOLDER = "a folder, not a file (made if missing)"
+SETTINGS: dict[str, Setting] = {s.name: s for s in [
+    Setting("COURSE_SEED", f"a whole number from 0 to {MAX_SEED}", "3",
+            "run the notebooks under another seed: the claims must hold for any",
+            _whole(0, MAX_SEED)),
+    Setting("COURSE_FAST", _FLAG, "1",
+            "fast mode: smaller data and fewer epochs, every assertion still runs "
+            "(the tests use it)", _flag),
+    Setting("COURSE_PRESENT", _FLAG, "1",
+            "presenting style: large fonts and figures for a lecture hall", _flag),
+    Setting("COURSE_DEVICE", "cpu, cuda, cuda:N (N a GPU's number) or mps", "cpu",
+            "force a device (by default a GPU is used when present; cuda or mps "
+            "where there is none means the CPU)", _device),
+    Setting("COURSE_THREADS", "a whole number of at least 1", "2",
+            "limit torch's CPU threads", _whole(1)),
+    Setting("COURSE_NO_CACHE", _FLAG, "1",
+            "do not reuse trained models cached in `data/models`", _flag),
+    Setting("COURSE_OFFLINE", _FLAG, "1", "never try to download Fashion-MNIST",
+            _flag),
+    Setting("COURSE_FASHION_DIR", "a folder that exists", "~/fashion-mnist",
+            "a folder holding the four Fashion-MNIST IDX files", _folder(True)),
+    Setting("COURSE_DATA_DIR", _FOLDER, "~/course-data",
+            "where data and trained models are cached (default `data/`)",
+            _folder(False)),
+    Setting("COURSE_WEB_ASSETS", _FOLDER, "~/web-assets",
+            "where reveal.js and MathJax are kept for the slides "
+            "(default `~/.cache/dgm-course/web-assets`)", _folder(False)),
+    Setting("COURSE_PARALLEL", _FLAG, "1",
+            "tests only: one torch thread per kernel, as under pytest-xdist", _flag),
+    Setting("COURSE_CHROMIUM", "a path to a program", "/usr/bin/chromium",
+            "tests only: the browser of the JupyterLab tests", _path),
+]}
+
+
+def env_setting(name: str) -> Any:
+    """The value of the ``COURSE_*`` variable ``name``, parsed; None when unset.
+
+    Raises :class:`ConfigError` (one line: the variable, its value, what it
+    accepts) for a value the variable does not accept.
+    """
+    if name not in SETTINGS:
+        raise KeyError(f"{name} is not one of the course's settings: add it to "
+                       "config.SETTINGS first.")
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    setting = SETTINGS[name]
+    value = setting.parse(text)
+    if value is None:
+        raise ConfigError(f"{name}={text}: expected {setting.accepts} (for example "
+                          f"{name}={setting.example}).")
+    return value
+
+
+def check_settings() -> dict[str, Any]:
+    """Read every variable of :data:`SETTINGS`; return ``{name: value}`` of those
+    set. Raises :class:`ConfigError` for the first bad value."""
+    values = {name: env_setting(name) for name in SETTINGS}
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def settings_markdown() -> str:
+    """The table of :data:`SETTINGS` as Markdown, as README.md shows it."""
+    lines = ["| variable | accepts | example | effect |", "|---|---|---|---|"]
+    lines += [f"| `{s.name}` | {s.accepts} | `{s.name}={s.example}` | {s.effect} |"
+              for s in SETTINGS.values()]
+    return "\n".join(lines)
+
+
+# Fast mode, seeds, generators -------------------------------------------------
 
 def is_fast() -> bool:
     """True in fast mode (``COURSE_FAST=1``): small data, few epochs, same checks."""
-    return _env_flag("COURSE_FAST")
+    return bool(env_setting("COURSE_FAST"))
 
 
 def pick(full: T, fast: T) -> T:
@@ -54,22 +175,18 @@ def pick(full: T, fast: T) -> T:
 
 def resolve_seed(seed: int | None = None) -> int:
     """The seed to use: ``COURSE_SEED`` if set, else ``seed``, else 0."""
-    env = os.environ.get("COURSE_SEED", "").strip()
-    if env:
-        try:
-            return int(env)
-        except ValueError:
-            raise ValueError(
-                f"COURSE_SEED must be a whole number, got {env!r}. "
-                "Unset it or write e.g. COURSE_SEED=3."
-            ) from None
+    env = env_setting("COURSE_SEED")
+    if env is not None:
+        return env
     return DEFAULT_SEED if seed is None else int(seed)
 
 
 def set_seed(seed: int | None = None) -> int:
     """Seed Python's ``random``, NumPy and torch (CPU and GPU); return the seed used.
 
-    ``COURSE_SEED`` in the environment overrides the argument.
+    ``COURSE_SEED`` in the environment overrides the argument. This is the one
+    global seeding of the course, done by :func:`setup` at the top of a notebook;
+    package functions use :func:`seeded` or :func:`make_generator` instead.
     """
     seed = resolve_seed(seed)
     random.seed(seed)
@@ -79,16 +196,25 @@ def set_seed(seed: int | None = None) -> int:
 
 
 @contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """Run a block with torch's global generator seeded with ``seed``, then put the
-    caller's random state back: building a model's initial weights from a seed
-    does not change what the notebook draws next.
+def seeded(seed: int) -> Iterator[int]:
+    """Run a block under torch's global generator seeded with ``seed``, then put
+    the caller's random state back (CPU and every GPU).
 
-    Example: ``with seeded(3): model = nn.Linear(4, 2)``.
+    For what draws from the global generator and takes no ``generator``
+    argument, above all a model's initial weights::
+
+        with seeded(cfg.seed):
+            model = build_model()
+
+    The model's weights depend on ``seed`` only, and the draws after the block
+    are those the caller would have had without it. Only torch's state is
+    forked (Python's ``random`` and NumPy are untouched).
     """
-    with torch.random.fork_rng():
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() \
+        else []
+    with torch.random.fork_rng(devices=devices):
         torch.manual_seed(int(seed))
-        yield
+        yield int(seed)
 
 
 def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Generator:
@@ -99,25 +225,59 @@ def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Gener
     return g
 
 
+# Device and threads -----------------------------------------------------------
+
+def as_device(device: str | torch.device | None = None,
+              where: str = "") -> torch.device:
+    """A checked ``torch.device`` for ``device`` (``None``: :func:`get_device`).
+
+    Accepts what ``COURSE_DEVICE`` accepts. A GPU that is absent (``cuda`` without
+    CUDA, ``mps`` off Apple silicon) means the CPU, so one notebook runs
+    everywhere; a name such as ``meta`` or ``gpu``, or a GPU number this machine
+    lacks, raises :class:`ConfigError`. ``where`` names the caller in the
+    message (e.g. ``"fit"``; ``"COURSE_DEVICE"`` for the variable).
+    """
+    if device is None:
+        return get_device()
+    text = str(device).strip()
+    name = _device(text)
+    label = where if where == "COURSE_DEVICE" else \
+        (f"{where}: device" if where else "device")
+    if name is None:
+        raise ConfigError(f"{label}={text}: expected "
+                          f"{SETTINGS['COURSE_DEVICE'].accepts} (for example "
+                          f"{label.split(': ')[-1]}=cpu).")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        return torch.device("cpu")
+    if name == "mps" and not (hasattr(torch.backends, "mps")
+                              and torch.backends.mps.is_available()):
+        return torch.device("cpu")
+    chosen = torch.device(name)
+    if chosen.type == "cuda" and chosen.index is not None \
+            and chosen.index >= torch.cuda.device_count():
+        raise ConfigError(f"{label}={text}: this machine has "
+                          f"{torch.cuda.device_count()} GPU(s), numbered from 0.")
+    return chosen
+
+
 def get_device() -> torch.device:
     """A GPU when one is present (``cuda``), else the CPU. Never required.
 
-    ``COURSE_DEVICE`` forces a choice. Apple's ``mps`` is not chosen
-    automatically: the course's small models run faster on the laptop CPU.
+    ``COURSE_DEVICE`` forces a choice (see :func:`as_device`). Apple's ``mps`` is
+    not chosen automatically: the course's small models run faster on the laptop
+    CPU.
     """
-    forced = os.environ.get("COURSE_DEVICE", "").strip()
-    if forced:
-        if forced.startswith("cuda") and not torch.cuda.is_available():
-            return torch.device("cpu")
-        return torch.device(forced)
+    forced = env_setting("COURSE_DEVICE")
+    if forced is not None:
+        return as_device(forced, where="COURSE_DEVICE")
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def set_threads() -> int:
     """Apply ``COURSE_THREADS`` to torch if set; return torch's thread count."""
-    env = os.environ.get("COURSE_THREADS", "").strip()
-    if env:
-        torch.set_num_threads(max(1, int(env)))
+    threads = env_setting("COURSE_THREADS")
+    if threads is not None:
+        torch.set_num_threads(threads)
     return torch.get_num_threads()
 
 
@@ -155,7 +315,7 @@ def use_style(presenting: bool | None = None) -> str:
     from cycler import cycler
 
     if presenting is None:
-        presenting = _env_flag("COURSE_PRESENT")
+        presenting = bool(env_setting("COURSE_PRESENT"))
     style = dict(_BASE_STYLE)
     style["axes.prop_cycle"] = cycler(color=OKABE_ITO)
     if presenting:
@@ -176,17 +336,13 @@ def use_style(presenting: bool | None = None) -> str:
 
 @dataclass(frozen=True)
 class CourseConfig:
-    """What :func:`setup` chose. ``pick`` is here too for convenience."""
+    """What :func:`setup` chose."""
 
     seed: int
     device: torch.device
     fast: bool
     style: str
     threads: int
-
-    @staticmethod
-    def pick(full: T, fast: T) -> T:
-        return pick(full, fast)
 
     def generator(self, offset: int = 0) -> torch.Generator:
         """A CPU generator seeded with ``seed + offset``."""
@@ -203,7 +359,10 @@ def setup(seed: int | None = None, presenting: bool | None = None,
     """Seed everything, pick the device and the figure style; report fast mode.
 
     The one call at the top of every notebook. ``COURSE_SEED`` overrides ``seed``.
+    Every ``COURSE_*`` variable is checked here first, so a bad value stops the
+    first cell with one :class:`ConfigError` instead of a later one.
     """
+    check_settings()
     cfg = CourseConfig(
         seed=set_seed(seed),
         device=get_device(),
@@ -218,7 +377,7 @@ def setup(seed: int | None = None, presenting: bool | None = None,
 
 def repo_root() -> Path | None:
     """The course checkout this package lives in, or None when installed elsewhere."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]  # course_utils/core/config.py
     return root if (root / "notebooks").is_dir() else None
 
 
@@ -228,9 +387,9 @@ def data_dir() -> Path:
     ``COURSE_DATA_DIR`` if set; else ``data/`` of the checkout; else
     ``~/.cache/dgm-course`` (for example on Colab when installed from a URL).
     """
-    env = os.environ.get("COURSE_DATA_DIR", "").strip()
-    if env:
-        path = Path(env).expanduser()
+    env = env_setting("COURSE_DATA_DIR")
+    if env is not None:
+        path = env
     elif repo_root() is not None:
         path = repo_root() / "data"
     else:

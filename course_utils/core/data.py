@@ -17,14 +17,13 @@ When none works, :class:`DataUnavailableError` says how to get the files.
 from __future__ import annotations
 
 import gzip
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from course_utils.core.config import data_dir
+from course_utils.core.config import data_dir, env_setting, make_generator
 from course_utils.core.errors import DataUnavailableError
 
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
@@ -98,7 +97,7 @@ def subset_indices(total: int, n: int | None, seed: int = 0) -> torch.Tensor | N
     with its own generator seeded by ``seed``; None when ``n`` keeps them all."""
     if n is None or n >= total:
         return None
-    g = torch.Generator().manual_seed(seed)
+    g = make_generator(seed)
     return torch.randperm(total, generator=g)[:n].sort().values
 
 
@@ -153,13 +152,13 @@ def write_idx(path: str | Path, array: np.ndarray) -> Path:
 
 
 def _offline() -> bool:
-    return os.environ.get("COURSE_OFFLINE", "").strip().lower() in {"1", "true", "yes"}
+    return bool(env_setting("COURSE_OFFLINE"))
 
 
 def _candidate_dirs() -> list[Path]:
     dirs = []
-    if os.environ.get("COURSE_FASHION_DIR"):
-        dirs.append(Path(os.environ["COURSE_FASHION_DIR"]).expanduser())
+    if env_setting("COURSE_FASHION_DIR") is not None:
+        dirs.append(env_setting("COURSE_FASHION_DIR"))
     dirs += [SYSTEM_FASHION_DIR, data_dir() / "fashion-mnist"]
     return dirs
 

@@ -21,6 +21,11 @@ class CourseError(Exception):
         return [f"\x1b[31m{type(self).__name__}\x1b[0m: {self}"]
 
 
+class ConfigError(CourseError, ValueError):
+    """A ``COURSE_*`` environment variable or a device name has a value the course
+    does not accept; the message names it, its value and what it accepts."""
+
+
 class DataUnavailableError(CourseError, FileNotFoundError):
     """A data set cannot be found, read or downloaded."""
 

@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from course_utils.core.config import make_generator
 from course_utils.core.errors import CourseError, ShapeError, expect_shape
 
 OBJECTS = ("dog", "bird", "car", "airplane")
@@ -206,7 +207,7 @@ def latent_factor_data(n_points: int, n_features: int = 40, n_factors: int = 4,
     if not 0 < n_factors < n_features:
         raise ShapeError(f"latent_factor_data: need 0 < n_factors < n_features, "
                          f"got n_factors={n_factors}, n_features={n_features}.")
-    g = torch.Generator().manual_seed(int(seed))
+    g = make_generator(seed)
     basis, _ = torch.linalg.qr(torch.randn(n_features, n_factors, generator=g,
                                            dtype=torch.float64))
     scales = np.sqrt(n_features) * (1.0 - 0.5 * np.arange(n_factors) / n_factors)

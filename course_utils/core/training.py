@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from course_utils.core.config import make_generator
+from course_utils.core.config import as_device, make_generator
 from course_utils.core.errors import ShapeError
 
 Batch = torch.Tensor | tuple[torch.Tensor, ...]
@@ -91,9 +91,14 @@ def _terms(out) -> dict[str, torch.Tensor]:
 def evaluate(model: torch.nn.Module, loss_fn: LossFn, data: Batch,
              batch_size: int = 1024, device: torch.device | str | None = None
              ) -> dict[str, float]:
-    """Mean of each loss term over ``data`` (weighted by batch size), no gradients."""
+    """Mean of each loss term over ``data`` (weighted by batch size), no gradients.
+
+    device: where the batches go (checked by :func:`config.as_device`); default:
+    where the model's parameters are. The results are Python floats.
+    """
     tensors = _as_tuple(data)
-    device = device or next(model.parameters()).device
+    device = (as_device(device, where="evaluate") if device is not None
+              else next(model.parameters()).device)
     was_training = model.training
     model.eval()
     totals: dict[str, float] = {}
@@ -143,15 +148,19 @@ def fit(model: torch.nn.Module, loss_fn: LossFn, data: Batch, *, epochs: int,
     scheduler: a learning-rate scheduler stepped after every optimiser step.
     val_data: evaluated after each epoch without gradients.
     seed: seeds the shuffling generator, so the batches do not depend on what ran
-        before.
-    device: default: where the model's parameters are.
+        before. The generator lives on the CPU and the order is moved to
+        ``device``, so a seed gives the same batches on every device.
+    device: e.g. ``cfg.device``; the model and the data are moved there
+        (:func:`config.as_device`: a GPU that is absent means the CPU, a name such
+        as ``"meta"`` is refused). Default: where the model's parameters are.
     progress: show a progress bar over epochs.
     callbacks: each is called as ``callback(history)`` after every epoch, e.g.
         :class:`plotting.LiveLossPlot` to redraw the loss curves as they grow.
     history: continue recording into an existing History (training in stages).
     """
     tensors = _as_tuple(data)
-    device = torch.device(device) if device else next(model.parameters()).device
+    device = (as_device(device, where="fit") if device is not None
+              else next(model.parameters()).device)
     model.to(device)
     tensors = tuple(t.to(device) for t in tensors)
     optimizer = optimizer or adam(model.parameters(), lr=lr)

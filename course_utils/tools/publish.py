@@ -376,9 +376,11 @@ HOW_TO_GET_ASSETS = (
 def web_assets_dir() -> Path:
     """Where reveal.js and MathJax are kept: ``COURSE_WEB_ASSETS`` if set, else
     ``~/.cache/dgm-course/web-assets`` (one copy for every checkout)."""
-    env = os.environ.get("COURSE_WEB_ASSETS", "").strip()
-    if env:
-        return Path(env).expanduser()
+    from course_utils.core.config import env_setting  # imports torch: only here
+
+    env = env_setting("COURSE_WEB_ASSETS")
+    if env is not None:
+        return env
     return Path.home() / ".cache" / "dgm-course" / "web-assets"
 
 

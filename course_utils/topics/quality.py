@@ -27,17 +27,23 @@ images it reports:
 
 Usage::
 
+    from course_utils.core.data import load_fashion_mnist
     from course_utils.topics.quality import SampleQuality
-    quality = SampleQuality.fashion()           # trains once (seconds), then cached
+    quality = SampleQuality.fashion(load_fashion_mnist("train"),
+                                    load_fashion_mnist("test"), device=cfg.device)
     quality.score(x)                            # x: (N, 28, 28) in [0, 1]
     print(quality.table({"real": x_real, "AE, random z": x_fake}))
 
-``SampleQuality.digits()`` does the same for the 8x8 digits.
+The builders take the data as arguments and load nothing themselves: pass the
+whole training split (they draw their own fixed subset of it), so that every
+notebook measures with the same ruler. ``SampleQuality.digits(load_digits("train"),
+load_digits("test"))`` does the same for the 8x8 digits. The classifier trains
+and scores on ``device``; the scores come back as Python floats on the CPU.
 """
 
 from __future__ import annotations
 
-import math
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -46,7 +52,7 @@ import torch
 from torch import nn
 
 from course_utils.core.cache import cached_training
-from course_utils.core.config import pick
+from course_utils.core.config import as_device, pick, seeded
 from course_utils.core.errors import ShapeError
 
 METRIC_KEYS = ("confidence", "entropy", "diversity", "frechet")
@@ -166,8 +172,10 @@ class SampleQuality:
 
     def __init__(self, classifier: QualityClassifier, real_images: torch.Tensor,
                  image_shape: tuple[int, int], classes: Sequence[str],
-                 accuracy: float = float("nan"), name: str = ""):
-        self.classifier = classifier.eval().cpu()
+                 accuracy: float = float("nan"), name: str = "",
+                 device: str | torch.device | None = "cpu"):
+        self.device = as_device(device, where="SampleQuality")
+        self.classifier = classifier.eval().to(self.device)
         self.image_shape = tuple(image_shape)
         self.classes = tuple(classes)
         self.accuracy = accuracy  # on the real test images
@@ -203,7 +211,7 @@ class SampleQuality:
                 f"SampleQuality: pixel values should lie in [0, 1], got [{lo:.3g}, "
                 f"{hi:.3g}]. Pass images as the decoder outputs them (a sigmoid), "
                 "or rescale, e.g. (x + 1) / 2 for images in [-1, 1].")
-        return x.clamp(0.0, 1.0)
+        return x.clamp(0.0, 1.0).to(self.device)
 
     @torch.no_grad()
     def features(self, images, batch_size: int = 2048) -> np.ndarray:
@@ -211,15 +219,7 @@ class SampleQuality:
         x = self._prepare(images)
         out = [self.classifier.features(x[i:i + batch_size])
                for i in range(0, len(x), batch_size)]
-        return torch.cat(out).double().numpy()
-
-    @torch.no_grad()
-    def probabilities(self, images, batch_size: int = 2048) -> np.ndarray:
-        """Class probabilities (N, classes) of ``images``."""
-        x = self._prepare(images)
-        out = [torch.softmax(self.classifier(x[i:i + batch_size]), dim=1)
-               for i in range(0, len(x), batch_size)]
-        return torch.cat(out).double().numpy()
+        return torch.cat(out).double().cpu().numpy()
 
     # the metric -----------------------------------------------------------
     def score(self, images) -> dict[str, float]:
@@ -228,8 +228,9 @@ class SampleQuality:
         x = self._prepare(images)
         with torch.no_grad():
             feats = self.classifier.features(x)
-            probs = torch.softmax(self.classifier.head(feats), dim=1).double().numpy()
-        feats = feats.double().numpy()
+            probs = torch.softmax(self.classifier.head(feats), dim=1)
+        probs = probs.double().cpu().numpy()
+        feats = feats.double().cpu().numpy()
         entropy = -(probs * np.log(np.clip(probs, 1e-12, None))).sum(axis=1)
         counts = np.bincount(probs.argmax(axis=1), minlength=probs.shape[1])
         freq = counts / counts.sum()
@@ -260,18 +261,22 @@ class SampleQuality:
     def train(cls, train_set, test_set, name: str, hidden: Sequence[int],
               epochs: int, n_reference: int | None = None, seed: int = 0,
               lr: float = 1e-3, batch_size: int = 128,
+              device: str | torch.device | None = "cpu",
               verbose: bool = False) -> SampleQuality:
         """Train (or load from the cache) a classifier on ``train_set`` (an
         :class:`data.ImageSet`) and take reference features from ``test_set``.
 
         The seed is fixed by default, so every notebook and every ``COURSE_SEED``
-        measures with the same ruler.
+        measures with the same ruler. The initial weights are drawn on the CPU
+        under :func:`config.seeded` (the caller's random state is left alone), so
+        they are the same on every device; training and scoring run on
+        ``device``.
         """
         from course_utils.core.training import evaluate, fit
 
+        device = as_device(device, where="SampleQuality")
         pixels = train_set.flat.shape[1]
-        with torch.random.fork_rng():  # leave the notebook's random state alone
-            torch.manual_seed(seed)
+        with seeded(seed):
             model = QualityClassifier(pixels, hidden, len(train_set.classes))
 
         def loss_fn(m, batch):
@@ -281,59 +286,70 @@ class SampleQuality:
         def train(m):
             return fit(m, loss_fn, (train_set.images, train_set.labels),
                        epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
-                       progress=False, live_plot=False)
+                       device=device, progress=False, live_plot=False)
 
         settings = {"n_train": len(train_set), "epochs": epochs, "seed": seed,
-                    "lr": lr, "batch_size": batch_size, "data": train_set.name}
-        with torch.random.fork_rng():  # leave the notebook's random state alone
-            cached_training(f"quality-{name}", model, train, settings, verbose=verbose)
+                    "lr": lr, "batch_size": batch_size, "data": train_set.name,
+                    "images": _fingerprint(train_set.images, train_set.labels)}
+        cached_training(f"quality-{name}", model, train, settings, verbose=verbose,
+                        device=device)
         model.eval()
 
         def accuracy(m, batch):
             x, y = batch
             return (m(x).argmax(dim=1) == y).float().mean()
 
-        acc = evaluate(model, accuracy, (test_set.images, test_set.labels))["loss"]
+        acc = evaluate(model, accuracy, (test_set.images, test_set.labels),
+                       device=device)["loss"]
         reference = test_set.subset(n_reference, seed=seed)
         return cls(model, reference.images, train_set.image_shape, train_set.classes,
-                   accuracy=acc, name=name)
+                   accuracy=acc, name=name, device=device)
 
     @classmethod
-    def fashion(cls, cfg=None, n_train: int | None = None, epochs: int | None = None,
-                n_reference: int | None = None, seed: int = 0,
+    def fashion(cls, train_set, test_set, *, n_train: int | None = None,
+                epochs: int | None = None, n_reference: int | None = None,
+                seed: int = 0, device: str | torch.device | None = "cpu",
                 verbose: bool = False) -> SampleQuality:
         """The ruler for 28x28 Fashion-MNIST images (notebooks 03, 06, 07).
 
-        Default: 30,000 training images, 5 epochs (a few seconds on two CPU
-        cores, once; then cached); fast mode: 10,000 images, 3 epochs. Reference
-        statistics: 5,000 real test images (fast: 2,000). ``cfg`` is accepted for
-        symmetry with other helpers and not needed.
+        train_set, test_set: the Fashion-MNIST training and test splits
+            (:func:`data.load_fashion_mnist`); pass the whole training split.
+        n_train: training images drawn from ``train_set`` with ``seed``. Default
+            30,000 (fast mode: 10,000), the same images as
+            ``load_fashion_mnist("train", limit=n_train, seed=seed)``.
+        epochs: default 5 (fast mode: 3): a few seconds on two CPU cores, once;
+            then cached.
+        n_reference: real test images behind the reference statistics, default
+            5,000 (fast mode: 2,000).
+        seed: the ruler's own seed (subset, initial weights, batches).
+        device: where the classifier trains and scores (e.g. ``cfg.device``).
         """
-        from course_utils.core.data import load_fashion_mnist
-
         n_train = n_train if n_train is not None else pick(full=30000, fast=10000)
         epochs = epochs if epochs is not None else pick(full=5, fast=3)
         n_reference = (n_reference if n_reference is not None
                        else pick(full=5000, fast=2000))
-        train_set = load_fashion_mnist("train", limit=n_train, seed=seed)
-        test_set = load_fashion_mnist("test")
-        return cls.train(train_set, test_set, "fashion", hidden=(256, 64),
-                         epochs=epochs, n_reference=n_reference, seed=seed,
-                         lr=2e-3, batch_size=256, verbose=verbose)
+        return cls.train(train_set.subset(n_train, seed=seed), test_set, "fashion",
+                         hidden=(256, 64), epochs=epochs, n_reference=n_reference,
+                         seed=seed, lr=2e-3, batch_size=256, device=device,
+                         verbose=verbose)
 
     @classmethod
-    def digits(cls, cfg=None, epochs: int | None = None, seed: int = 0,
+    def digits(cls, train_set, test_set, *, epochs: int | None = None,
+               seed: int = 0, device: str | torch.device | None = "cpu",
                verbose: bool = False) -> SampleQuality:
-        """The ruler for the 8x8 digits: trained on the fixed training split
-        (1,347 images), reference statistics from the test split (450 images)."""
-        from course_utils.core.data import load_digits
-
+        """The ruler for the 8x8 digits: pass ``load_digits("train")`` (1,347
+        images) and ``load_digits("test")`` (450 images, the reference
+        statistics). ``epochs``: default 60 (fast mode: 40)."""
         epochs = epochs if epochs is not None else pick(full=60, fast=40)
-        return cls.train(load_digits("train"), load_digits("test"), "digits",
-                         hidden=(128, 32), epochs=epochs, seed=seed, lr=2e-3,
-                         batch_size=64, verbose=verbose)
+        return cls.train(train_set, test_set, "digits", hidden=(128, 32),
+                         epochs=epochs, seed=seed, lr=2e-3, batch_size=64,
+                         device=device, verbose=verbose)
 
 
-def max_entropy(n_classes: int = 10) -> float:
-    """log(n_classes): the entropy of a uniform distribution over the classes."""
-    return math.log(n_classes)
+def _fingerprint(images: torch.Tensor, labels: torch.Tensor) -> str:
+    """12 hex digits that tell two training sets of the same size apart (for the
+    cache key): a hash of the labels and of per-image pixel sums."""
+    digest = hashlib.sha256(labels.cpu().numpy().tobytes())
+    sums = images.reshape(len(images), -1).sum(dim=1, dtype=torch.float64)
+    digest.update(np.round(sums.cpu().numpy(), 3).tobytes())
+    return digest.hexdigest()[:12]

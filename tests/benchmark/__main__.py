@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
@@ -32,6 +31,8 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+from course_utils.core.config import env_setting
 
 from . import report
 from .quality import linear_ae_ratio
@@ -95,8 +96,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="also save the executed notebooks into DIR (not under "
                    "tests/: pytest would collect them)")
     args = p.parse_args(argv)
-    if args.threads is None and os.environ.get("COURSE_THREADS", "").strip():
-        args.threads = int(os.environ["COURSE_THREADS"])
+    if args.threads is None:
+        args.threads = env_setting("COURSE_THREADS")  # None when unset
     if args.threads is not None and args.threads < 1:
         p.error("--threads must be at least 1")
     if args.keep_executed:

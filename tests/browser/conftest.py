@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
+from course_utils.core.config import env_setting
+
+CHROMIUM = str(env_setting("COURSE_CHROMIUM") or "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
