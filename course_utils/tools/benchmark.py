@@ -215,7 +215,7 @@ def run_floor(fast: bool = True, threads: int | None = None,
               timeout: int = 600) -> NotebookRun:
     """Run a notebook holding only the course's Setup cell (CONTRIBUTING.md): the
     time and memory every notebook pays before its first lesson cell."""
-    import nbformat  # nbformat: a Jupyter package, only needed to run notebooks
+    import nbformat  # nbformat: heavy to import; only notebook files need it
 
     folder = Path(tempfile.mkdtemp(prefix="course-bench-floor-"))
     try:

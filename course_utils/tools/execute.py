@@ -198,7 +198,7 @@ def execute(nb: dict, workdir: str | Path, env: Mapping[str, str] | None = None,
     timeout: seconds allowed per cell.
     sample_memory: sample the kernel's memory and CPU time (Linux only).
     """
-    # nbformat, nbclient: Jupyter packages, only needed to run notebooks
+    # nbformat, nbclient: heavy to import (jsonschema, zmq); only running needs them
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError

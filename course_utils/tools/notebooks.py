@@ -39,7 +39,7 @@ def repo_path(*parts: str) -> Path:
 
 def read_notebook(path: str | Path) -> dict:
     """The notebook at ``path`` (nbformat 4); a clear error when it is not one."""
-    import nbformat  # nbformat: a Jupyter package, only the tools need it
+    import nbformat  # nbformat: heavy to import; only notebook files need it
 
     path = Path(path)
     try:
@@ -52,7 +52,7 @@ def read_notebook(path: str | Path) -> dict:
 
 def notebook_text(nb: dict) -> str:
     """The notebook as Jupyter (and jupytext) write it, ending with a newline."""
-    import nbformat  # nbformat: a Jupyter package, only the tools need it
+    import nbformat  # nbformat: heavy to import; only notebook files need it
 
     return nbformat.writes(nbformat.from_dict(nb)) + "\n"
 

@@ -153,7 +153,7 @@ def prepare(nb: dict, name: str) -> dict:
     ``name`` is the notebook's file name (the badge opens it on Colab).
     Idempotent: ``prepare(prepare(nb)) == prepare(nb)``.
     """
-    import nbformat  # nbformat: a Jupyter package, only the tools need it
+    import nbformat  # nbformat: heavy to import; only notebook files need it
 
     out = copy.deepcopy(nb)
     cells = [c for c in out.get("cells", []) if not is_colab_cell(c)]

@@ -82,7 +82,7 @@ HTML_TEMPLATE = """{%- extends 'index.html.j2' -%}
 
 def _exporter(kind: str):
     """nbconvert's slides or HTML exporter with the course's template."""
-    # nbconvert, jinja2: only needed to export pages
+    # nbconvert, jinja2: heavy to import; only exporting pages needs them
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter, SlidesExporter
 
