@@ -1,4 +1,8 @@
-"""Fast tests of the benchmark's own logic (tests/benchmark).
+"""Fast tests of the benchmark's own logic: the harness
+(``course_utils.tools.benchmark``, ``benchmark_report``), the results notebooks
+record (``course_utils.core.results``), and tests/benchmark (the classic recipe,
+the comparison, the command line; importable as ``tests.benchmark`` because
+``python -m pytest`` runs from the repository root).
 
 The benchmark itself (timings against targets) is not a test: it runs with
 ``python -m tests.benchmark`` and writes tests/benchmark/RESULTS.md.
@@ -9,19 +13,19 @@ from __future__ import annotations
 import json
 import math
 import os
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # `pytest` (unlike `python -m pytest`) may not add it
-    sys.path.insert(0, str(ROOT))
+from course_utils.core import results
+from course_utils.tools import benchmark, execute
+from course_utils.tools import benchmark_report as report
+from tests.benchmark import __main__ as cli
+from tests.benchmark import quality, recipe
 
-from tests.benchmark import __main__ as cli  # noqa: E402
-from tests.benchmark import quality, recipe, report, runner  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 # The classic recipe ------------------------------------------------------------
 
@@ -84,42 +88,57 @@ def test_recipe_defaults_are_those_of_pytorch_examples():
     assert s.train_limit is None and s.test_limit is None
 
 
-# The notebook runner -----------------------------------------------------------
+# The notebook runner (the one executor and the harness) ----------------------
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
 def test_memory_and_cpu_of_this_process():
     pid = os.getpid()
-    rss = runner.tree_rss_kb(pid)
-    hwm = runner._status_kb(pid, "VmHWM")
+    rss = execute.tree_rss_kb(pid)
+    hwm = execute.status_kb(pid, "VmHWM")
     assert rss is not None and rss > 10_000  # a Python with torch: > 10 MB
-    assert hwm is not None and hwm >= runner._status_kb(pid, "VmRSS")
-    assert runner.cpu_seconds(pid) > 0
-    assert runner.tree_rss_kb(2**22 + 12345) is None  # no such process
+    assert hwm is not None and hwm >= execute.status_kb(pid, "VmRSS")
+    assert execute.cpu_seconds(pid) > 0
+    assert execute.tree_rss_kb(2**22 + 12345) is None  # no such process
 
 
 def test_kernel_env_sets_the_mode_and_drops_personal_settings():
     base = {"PATH": "/bin", "COURSE_SEED": "3", "COURSE_PRESENT": "1",
-            "COURSE_NO_CACHE": "0"}
-    env = runner.kernel_env(True, "/tmp/x", threads=2, base=base)
+            "COURSE_NO_CACHE": "0", results.RESULTS_ENV: "/tmp/mine.json"}
+    env = benchmark.kernel_env(True, "/tmp/x", threads=2, base=base,
+                               results_file="/tmp/r.json")
+    assert env[results.RESULTS_ENV] == "/tmp/r.json"
     assert env["COURSE_FAST"] == "1" and env["COURSE_NO_CACHE"] == "1"
     assert env["COURSE_DATA_DIR"] == "/tmp/x" and env["COURSE_THREADS"] == "2"
     assert "COURSE_SEED" not in env and "COURSE_PRESENT" not in env
     assert env["PATH"] == "/bin"
-    env = runner.kernel_env(False, "/tmp/x", seed=4, base=base)
+    env = benchmark.kernel_env(False, "/tmp/x", seed=4, base=base)
     assert env["COURSE_FAST"] == "0" and env["COURSE_SEED"] == "4"
-    assert "COURSE_THREADS" not in env
+    assert "COURSE_THREADS" not in env and results.RESULTS_ENV not in env
 
 
-def test_probe_output_is_parsed_and_other_output_ignored():
-    payload = {"quality_tables": {"t": {"VAE": {"frechet": 1.5}}}, "scalars": {}}
-    outputs = [{"output_type": "stream", "text": "hello\n"},
-               {"output_type": "stream",
-                "text": "x\n" + runner.PROBE_MARK + json.dumps(payload) + "\n"}]
-    assert runner.parse_probe(outputs) == payload
-    assert runner.parse_probe([{"output_type": "stream", "text": "no probe"}]) == {}
-    broken = [{"output_type": "stream", "text": runner.PROBE_MARK + "{oops"}]
-    assert runner.parse_probe(broken) == {}
+def test_records_are_kept_written_to_the_file_and_read_back(tmp_path, monkeypatch):
+    path = tmp_path / "out" / "results.json"
+    monkeypatch.setattr(results, "RESULTS", {})
+    monkeypatch.setenv(results.RESULTS_ENV, str(path))
+    table = type("Table", (), {"rows": {"VAE": {"frechet": torch.tensor(1.5),
+                                                "n": 500}}})()
+    assert results.record("ratio", torch.tensor(1.0004)) is not None
+    results.record("table", table)
+    results.record("ratio", 1.0003)  # a second record replaces the first
+    assert results.RESULTS == {"ratio": 1.0003,
+                               "table": {"VAE": {"frechet": 1.5, "n": 500.0}}}
+    assert results.read_results(path) == results.RESULTS
+    assert [p.name for p in path.parent.iterdir()] == ["results.json"]  # no temps
+    assert results.read_results(tmp_path / "absent.json") == {}
+    for bad in ("text", True, [1.0], {1: 2.0}, torch.zeros(3)):
+        with pytest.raises(results.ResultError, match="record"):
+            results.record("bad", bad)
+    with pytest.raises(results.ResultError, match="name"):
+        results.record("", 1.0)
+    (tmp_path / "broken.json").write_text("{oops")
+    with pytest.raises(results.ResultError, match="not a readable"):
+        results.read_results(tmp_path / "broken.json")
 
 
 def _timed_cell(source: str, start: str, end: str):
@@ -137,41 +156,44 @@ def test_slowest_cells_and_failing_cell():
                 _timed_cell("\n# train\nfit()", "2026-01-01T00:00:02.000Z",
                             "2026-01-01T00:00:12.000Z"),
                 nbformat.v4.new_code_cell("untimed")]
-    slow = runner.slowest_cells(nb, top=2)
+    slow = benchmark.slowest_cells(nb, top=2)
     assert [r["cell"] for r in slow] == [2, 1]
     assert slow[0]["seconds"] == 10.0 and slow[0]["head"] == "# train"
-    assert runner._failing_cell(nb) is None
-    big = runner.memory_cells(nb, [(1, 300 * 1024), (2, 800 * 1024), (3, 800 * 1024)])
+    assert execute.failing_cell(nb) is None
+    big = benchmark.memory_cells(nb, [(1, 300 * 1024), (2, 800 * 1024),
+                                      (3, 800 * 1024)])
     assert big == [{"cell": 2, "rise_mb": 500.0, "peak_mb": 800.0, "head": "# train"}]
     nb.cells[1].outputs = [nbformat.v4.new_output("error", ename="E", evalue="",
                                                   traceback=[])]
-    assert runner._failing_cell(nb) == 1
+    assert execute.failing_cell(nb) == 1
 
 
 def test_missing_notebook_is_reported_not_raised(tmp_path):
-    run = runner.run_notebook(tmp_path / "99_absent.ipynb", fast=True)
+    run = benchmark.run_notebook(tmp_path / "99_absent.ipynb", fast=True)
     assert run.status == "missing" and run.wall_seconds is None
 
 
 def test_run_notebook_measures_a_tiny_notebook(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(
-        "import os\nratio = 1.0004\nfast = os.environ['COURSE_FAST']\n"
-        "cache = os.environ['COURSE_NO_CACHE']\nblock = bytearray(60 * 2**20)")]
-    path = tmp_path / "98_tiny.ipynb"
+        "import os\nfrom course_utils.core.results import record\n"
+        "record('ratio', 1.0004)\nrecord('fast', float(os.environ['COURSE_FAST']))\n"
+        "assert os.environ['COURSE_NO_CACHE'] == '1'\n"
+        "block = bytearray(60 * 2**20)")]
+    path = tmp_path / "02_tiny.ipynb"  # notebook 02 is expected to record a ratio
     nbformat.write(nb, str(path))
     kept = tmp_path / "executed.ipynb"
-    run = runner.run_notebook(path, fast=True, timeout=120, keep_executed=kept)
+    run = benchmark.run_notebook(path, fast=True, timeout=120, keep_executed=kept)
     assert run.status == "ok", run.error
     assert run.cells == 1 and run.wall_seconds > 0
-    assert run.probe["scalars"]["ratio"] == pytest.approx(1.0004)
-    assert run.probe["quality_tables"] == {}
+    assert run.records == {"ratio": pytest.approx(1.0004), "fast": 1.0}
+    assert run.missing_records == ["notebook 02 recorded no `linear_ae_pca_ratio`"]
     if Path("/proc").is_dir():
         assert run.peak_rss_mb >= 60  # the 60 MB block was seen
         assert run.cpu_seconds > 0
         assert run.memory_cells and run.memory_cells[0]["cell"] == 0
     executed = nbformat.read(str(kept), as_version=4)
-    assert len(executed.cells) == 1  # the probe cell is not kept
+    assert len(executed.cells) == 1 and executed.cells[0].outputs == []
 
 
 def test_a_failing_notebook_is_reported_with_its_cell(tmp_path):
@@ -180,7 +202,7 @@ def test_a_failing_notebook_is_reported_with_its_cell(tmp_path):
                 nbformat.v4.new_code_cell("1 / 0")]
     path = tmp_path / "97_fails.ipynb"
     nbformat.write(nb, str(path))
-    run = runner.run_notebook(path, fast=False, timeout=120)
+    run = benchmark.run_notebook(path, fast=False, timeout=120)
     assert run.status == "error"
     assert run.error.startswith("cell 1:") and "ZeroDivisionError" in run.error
 
@@ -196,9 +218,10 @@ def _results(**extra) -> dict:
         {"notebook": "01_a.ipynb", "mode": "default", "status": "ok",
          "wall_seconds": 100.0, "cpu_seconds": 150.0, "peak_rss_mb": 500.0,
          "slowest_cells": [{"cell": 3, "seconds": 50.0, "head": "fit(a | b)"}],
-         "probe": {"quality_tables": {"table": {"VAE": {
+         "records": {"table": {"VAE": {
              "confidence": 0.8, "entropy": 0.5, "diversity": 2.2, "frechet": 3.0,
-             "n": 1000}}}}},
+             "n": 1000}}, "test_loss": 244.51},
+         "missing_records": ["notebook 01 recorded no `sanity`"]},
         {"notebook": "02_b.ipynb", "mode": "default", "status": "ok",
          "wall_seconds": 250.0, "cpu_seconds": 300.0, "peak_rss_mb": 1200.0,
          "slowest_cells": []},
@@ -278,6 +301,8 @@ def test_markdown_and_json_are_written(tmp_path):
     assert "fit(a / b)" in text  # a '|' in code would break the table
     assert "| 03_*.ipynb | fast | missing |" in text
     assert "table: VAE" in text and "2.200" in text
+    assert "| 01_a.ipynb | default | `test_loss` | 244.51 |" in text
+    assert "- notebook 01 recorded no `sanity` (default mode)" in text
     assert "Setup cell" in text and "4.0 s wall" in text
     data = json.loads(json_path.read_text())
     assert data["targets"]["notebook_peak_mb"] == 1024.0
@@ -297,13 +322,17 @@ def test_ratio_and_timed():
 
 
 def test_notebook_selection_reports_missing_ones():
-    found = dict(cli.find_notebooks(["0", "96"]))
+    folder = ROOT / "notebooks"
+    found = dict(benchmark.find_notebooks(folder, ["0", "96"]))
     assert found["00"] is not None and found["00"].name.startswith("00_")
     assert found["96"] is None
-    every = [n for n, _ in cli.find_notebooks(None)]
+    every = [n for n, _ in benchmark.find_notebooks(folder, None,
+                                                    report.EXPECTED_NOTEBOOKS)]
     assert set(report.EXPECTED_NOTEBOOKS) <= set(every) and every == sorted(every)
-    with pytest.raises(SystemExit):
-        cli.find_notebooks(["x1"])
+    with pytest.raises(benchmark.BenchmarkError, match="by number"):
+        benchmark.find_notebooks(folder, ["x1"])
+    with pytest.raises(SystemExit):  # the command line says so in one line
+        cli.parse_args(["--notebooks", "x1"])
 
 
 def test_partial_runs_do_not_overwrite_the_committed_table():
@@ -319,19 +348,22 @@ def test_partial_runs_do_not_overwrite_the_committed_table():
         cli.parse_args(["--keep-executed", str(ROOT / "tests" / "benchmark")])
 
 
-def test_linear_ratio_is_read_from_notebook_02_globals():
-    assert quality.find_ratio({"ratio_to_pca": 1.0003, "m": 16}) == (
-        "ratio_to_pca", 1.0003)
-    assert quality.find_ratio({"mse_ratio_pca": 1.01, "m": 16}) == (
-        "mse_ratio_pca", 1.01)
-    assert quality.find_ratio({"ratio_pca_a": 1.0, "ratio_pca_b": 2.0}) is None
-    assert quality.find_ratio({"ratio": 1.0007, "ratio_naive": 1.1}) == (
-        "ratio", 1.0007)  # notebook 02's own name
-    out = quality.linear_ae_ratio({"default": {"ratio_to_pca": 1.0004},
-                                   "fast": {"ratio_to_pca": 1.003}})
+def test_linear_ratio_is_read_from_notebook_02_records():
+    name = benchmark.LINEAR_RATIO[1]
+    assert "02" in benchmark.EXPECTED_RECORDS and name in benchmark.EXPECTED_RECORDS[
+        "02"]
+    out = benchmark.linear_ae_ratio({"default": {name: 1.0004},
+                                     "fast": {name: 1.003, "other": 2.0}})
     assert out["ratio"] == 1.0004 and "1.00300" in out["source"]
-    out = quality.linear_ae_ratio({"fast": {"x": 1.0}})
-    assert out["ratio"] is None and "`ratio`" in out["error"]
+    assert f"record `{name}`" in out["source"]
+    out = benchmark.linear_ae_ratio({"fast": {name: 1.003}})
+    assert out["ratio"] is None and out["ratio_fast"] == 1.003  # target: default
+    out = benchmark.linear_ae_ratio({"fast": {"ratio": 1.0}})
+    assert out["ratio"] is None
+    assert out["error"] == f"notebook 02 recorded no `{name}`"
+    assert benchmark.missing_records("07", {}) == [
+        "notebook 07 recorded no `quality_table`"]
+    assert benchmark.missing_records("01", {}) == []
 
 
 def test_vae_versus_recipe_glue(monkeypatch):
@@ -395,7 +427,7 @@ def test_combine_merges_side_by_side_runs(tmp_path):
     for name, run in (("a", first), ("b", second)):
         (tmp_path / name).mkdir()
         paths.append(report.write_results(run, tmp_path / name)[0])
-    merged = cli.combine(paths)
+    merged = report.combine(paths)
     rows = {(r["notebook"], r["mode"]): r for r in merged["notebooks"]}
     assert rows[("01_a.ipynb", "fast")]["wall_seconds"] == 20.0  # the later run
     assert rows[("01_a.ipynb", "default")]["wall_seconds"] == 100.0

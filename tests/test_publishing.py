@@ -1,6 +1,7 @@
 """Publishing: Colab badges and set-up cells, slide metadata, Binder's configuration,
-offline slides and the executed HTML copy (``course_utils.tools.publish``,
-``course_utils.tools.colab``). No network: the web assets are stand-ins made here.
+offline slides and the executed HTML copy (``course_utils.tools``: ``links``,
+``prepare``, ``assets``, ``site``, the ``publish`` command line, ``colab``).
+No network: the web assets are stand-ins made here.
 """
 
 from __future__ import annotations
@@ -16,10 +17,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils.tools import colab, publish
+from course_utils.tools import assets, colab, links, prepare, publish, site
+from course_utils.tools.notebooks import (
+    NOTEBOOK_GLOB,
+    PublishError,
+    notebook_text,
+    read_notebook,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob(publish.NOTEBOOK_GLOB))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob(NOTEBOOK_GLOB))
 BINDER = ROOT / ".binder"
 PREPARE = "run python -m course_utils.tools.publish prepare"
 
@@ -64,7 +71,7 @@ def slide_type(cell: dict) -> str:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_lecturer_notebook_is_prepared(path):
-    found = publish.problems(publish.read_notebook(path), path.name)
+    found = prepare.problems(read_notebook(path), path.name)
     assert not found, f"{path.name} is not ready to publish ({'; '.join(found)}): " \
                       f"{PREPARE}"
 
@@ -73,51 +80,51 @@ def test_lecturer_notebook_is_prepared(path):
 
 def test_prepare_adds_badge_colab_cell_and_slides_and_is_idempotent():
     nb = small_notebook()
-    assert publish.problems(nb, "09_test.ipynb")
-    once = publish.prepare(nb, "09_test.ipynb")
-    assert publish.problems(once, "09_test.ipynb") == []
-    twice = publish.prepare(once, "09_test.ipynb")
-    assert publish.notebook_text(twice) == publish.notebook_text(once)
+    assert prepare.problems(nb, "09_test.ipynb")
+    once = prepare.prepare(nb, "09_test.ipynb")
+    assert prepare.problems(once, "09_test.ipynb") == []
+    twice = prepare.prepare(once, "09_test.ipynb")
+    assert notebook_text(twice) == notebook_text(once)
     title = once.cells[0].source
     assert title.startswith("# 7.1.3 Variational AutoEncoders (VAE): a test\n\n")
-    assert publish.colab_url("09_test.ipynb") in title
-    assert publish.REPO.split("github.com/")[1] in title
+    assert links.colab_url("09_test.ipynb") in title
+    assert links.REPO.split("github.com/")[1] in title
     assert title.count("colab-badge.svg") == 1 and title.endswith("One sentence.")
     # the Colab cell sits right before "## Setup"
     setup = next(i for i, c in enumerate(once.cells) if c.source.startswith("## Setup"))
-    assert once.cells[setup - 1].id == publish.COLAB_CELL_ID
-    assert sum(publish._is_colab_cell(c) for c in once.cells) == 1
+    assert once.cells[setup - 1].id == prepare.COLAB_CELL_ID
+    assert sum(prepare.is_colab_cell(c) for c in once.cells) == 1
     assert all("slideshow" in c.metadata for c in once.cells)
-    assert once.metadata["rise"] == publish.RISE_SETTINGS
+    assert once.metadata["rise"] == prepare.RISE_SETTINGS
 
 
 def test_prepare_follows_a_change_of_repository(monkeypatch):
-    once = publish.prepare(small_notebook(), "09_test.ipynb")
-    monkeypatch.setattr(publish, "REPO", "https://github.com/some-school/dgm")
-    found = publish.problems(once, "09_test.ipynb")
+    once = prepare.prepare(small_notebook(), "09_test.ipynb")
+    monkeypatch.setattr(links, "REPO", "https://github.com/some-school/dgm")
+    found = prepare.problems(once, "09_test.ipynb")
     assert any("badge" in f for f in found) and any("Colab set-up" in f for f in found)
-    again = publish.prepare(once, "09_test.ipynb")
-    text = publish.notebook_text(again)
+    again = prepare.prepare(once, "09_test.ipynb")
+    text = notebook_text(again)
     assert "some-school/dgm" in text and "dgm-course" not in text
-    assert publish.problems(again, "09_test.ipynb") == []
+    assert prepare.problems(again, "09_test.ipynb") == []
 
 
 def test_prepare_moves_a_misplaced_colab_cell_and_rejects_a_missing_title():
-    nb = publish.prepare(small_notebook(), "09_test.ipynb")
-    colab_cell = next(c for c in nb.cells if publish._is_colab_cell(c))
+    nb = prepare.prepare(small_notebook(), "09_test.ipynb")
+    colab_cell = next(c for c in nb.cells if prepare.is_colab_cell(c))
     nb.cells.remove(colab_cell)
     nb.cells.append(colab_cell)
-    assert any("out of place" in f for f in publish.problems(nb, "09_test.ipynb"))
-    fixed = publish.prepare(nb, "09_test.ipynb")
-    assert publish.problems(fixed, "09_test.ipynb") == []
+    assert any("out of place" in f for f in prepare.problems(nb, "09_test.ipynb"))
+    fixed = prepare.prepare(nb, "09_test.ipynb")
+    assert prepare.problems(fixed, "09_test.ipynb") == []
     untitled = small_notebook()
     untitled.cells[0].source = "Some text without a title"
-    with pytest.raises(publish.PublishError, match="title"):
-        publish.prepare(untitled, "09_test.ipynb")
+    with pytest.raises(PublishError, match="title"):
+        prepare.prepare(untitled, "09_test.ipynb")
 
 
 def test_slide_types_make_the_slides_flow():
-    nb = publish.prepare(small_notebook(), "09_test.ipynb")
+    nb = prepare.prepare(small_notebook(), "09_test.ipynb")
     kinds = {c.source.split("\n")[0][:30]: slide_type(c) for c in nb.cells}
     assert kinds["# 7.1.3 Variational AutoEncode"] == "slide"
     for heading in ("## What you will learn", "## Setup", "## 1. A claim",
@@ -126,7 +133,7 @@ def test_slide_types_make_the_slides_flow():
     assert kinds["> **Note on the text (slip 5)."] == "fragment"
     by_tag = {t: slide_type(c) for c in nb.cells for t in c.metadata.get("tags", [])}
     assert by_tag["solution"] == "notes"  # in the speaker view only
-    assert by_tag[publish.COLAB_TAG] == "skip"
+    assert by_tag[prepare.COLAB_TAG] == "skip"
     assert by_tag["stub"] == "-" and by_tag["check"] == "-"
 
 
@@ -135,19 +142,19 @@ def test_long_sections_continue_on_subslides_and_manual_types_are_kept():
     cells = [md("# 7.1.1 Dimensionality Reduction: t"), md("## 1. Long"),
              code(long_code), code(long_code), code("plt.plot([1, 2])"),
              code("z = 1", slideshow={"slide_type": "slide"}, tags=["slide-manual"])]
-    kinds = publish.slide_types(cells)
+    kinds = prepare.slide_types(cells)
     assert kinds[:4] == ["slide", "slide", "-", "subslide"]
     assert kinds[4] == "subslide"  # a figure does not fit under 15 lines of code
     assert kinds[5] == "slide"
     # the text that introduces a code cell moves down with it
     cells = [md("# 7.1.1 Dimensionality Reduction: t"), md("## 1. Long"),
              code(long_code), md("**Claim:** the sum is 105."), code(long_code)]
-    assert publish.slide_types(cells) == ["slide", "slide", "-", "subslide", "-"]
+    assert prepare.slide_types(cells) == ["slide", "slide", "-", "subslide", "-"]
 
 
 def test_prepare_file_and_the_command_line(tmp_path, capsys):
     path = tmp_path / "09_test.ipynb"
-    path.write_text(publish.notebook_text(small_notebook()), encoding="utf-8")
+    path.write_text(notebook_text(small_notebook()), encoding="utf-8")
     assert publish.main(["prepare", "--check", str(path)]) == 1
     assert PREPARE in capsys.readouterr().err
     assert publish.main(["prepare", str(path)]) == 0
@@ -175,7 +182,7 @@ def run_colab_cell(monkeypatch, on_colab: bool) -> list[tuple]:
     monkeypatch.setattr(os.path, "isdir", lambda p: False)
     monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.setenv("COURSE_OFFLINE", "1")
-    exec(compile(publish.colab_cell_source(), "colab-cell", "exec"), {})
+    exec(compile(links.colab_cell_source(), "colab-cell", "exec"), {})
     return calls
 
 
@@ -187,10 +194,10 @@ def test_colab_cell_does_nothing_outside_colab(monkeypatch):
 def test_colab_cell_clones_installs_and_allows_the_download(monkeypatch):
     calls = run_colab_cell(monkeypatch, on_colab=True)
     (clone, _), (install, options) = calls
-    assert clone[:2] == ["git", "clone"] and publish.REPO in clone
+    assert clone[:2] == ["git", "clone"] and links.REPO in clone
     assert install[1:] == ["-m", "course_utils.tools.colab", "install"]
-    assert options["cwd"] == publish.COLAB_DIR
-    assert publish.COLAB_DIR in sys.path
+    assert options["cwd"] == links.COLAB_DIR
+    assert links.COLAB_DIR in sys.path
     assert os.environ["COURSE_OFFLINE"] == "0"  # Fashion-MNIST may be downloaded
 
 
@@ -254,8 +261,8 @@ def test_readme_has_binder_and_colab_badges():
     text = readme.read_text(encoding="utf-8")
     if "## Binder, Colab and presenting" not in text:
         pytest.skip("the README has no 'Binder, Colab and presenting' section yet")
-    assert publish.binder_url() in text, "README: the Binder badge is missing or stale"
-    assert publish.colab_url("00_start_here.ipynb") in text
+    assert links.binder_url() in text, "README: the Binder badge is missing or stale"
+    assert links.colab_url("00_start_here.ipynb") in text
 
 
 # Widget logic, without a browser ------------------------------------------------
@@ -264,8 +271,8 @@ def run_code_cells(path: Path, until: str) -> dict:
     """Run a notebook's code cells in order, up to the first one containing
     ``until``, in a plain namespace (no kernel, no front end); return it."""
     namespace: dict = {}
-    for cell in publish.read_notebook(path).cells:
-        if cell.cell_type == "code" and not publish._is_colab_cell(cell):
+    for cell in read_notebook(path).cells:
+        if cell.cell_type == "code" and not prepare.is_colab_cell(cell):
             exec(compile(cell.source, f"{path.name} cell", "exec"), namespace)
             if until in cell.source:
                 return namespace
@@ -290,7 +297,7 @@ def test_start_here_glossary_widget_answers_a_search(monkeypatch):
 def fake_assets(tmp_path, monkeypatch):
     """Stand-ins for reveal.js and MathJax (the export only copies them)."""
     folder = tmp_path / "assets-src"
-    for package in publish.WEB_PACKAGES:
+    for package in assets.WEB_PACKAGES:
         for name in package.files:
             path = folder / package.folder / name
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -301,35 +308,35 @@ def fake_assets(tmp_path, monkeypatch):
 
 def test_missing_assets_say_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_WEB_ASSETS", str(tmp_path / "empty"))
-    monkeypatch.setattr(publish.shutil, "which", lambda name: None)
-    assert "mathjax/es5/tex-svg-full.js" in publish.missing_assets()
-    with pytest.raises(publish.PublishError,
+    monkeypatch.setattr(assets.shutil, "which", lambda name: None)
+    assert "mathjax/es5/tex-svg-full.js" in assets.missing_assets()
+    with pytest.raises(PublishError,
                        match="python -m course_utils.tools.publish assets"):
-        publish.fetch_assets()
-    with pytest.raises(publish.PublishError, match="COURSE_WEB_ASSETS"):
-        publish.copy_assets(tmp_path / "out")
+        assets.fetch_assets()
+    with pytest.raises(PublishError, match="COURSE_WEB_ASSETS"):
+        assets.copy_assets(tmp_path / "out")
 
 
 @pytest.mark.parametrize("kind", ["slides", "html"])
 def test_export_runs_the_notebook_and_loads_nothing_from_the_web(
         kind, tmp_path, fake_assets):
     path = tmp_path / "09_test.ipynb"
-    nb = publish.prepare(small_notebook(), path.name)
-    path.write_text(publish.notebook_text(nb), encoding="utf-8")
+    nb = prepare.prepare(small_notebook(), path.name)
+    path.write_text(notebook_text(nb), encoding="utf-8")
     out = tmp_path / kind
-    report = publish.export([path], out, kind, run=True, fast=True)
+    report = site.export([path], out, kind, run=True, fast=True)
     assert report == {"written": [f"09_test{'.slides' if kind == 'slides' else ''}"
                                   ".html"], "failed": []}
     page = (out / report["written"][0]).read_text(encoding="utf-8")
-    assert publish.remote_references(page) == [], "a script or style from the web"
+    assert site.remote_references(page) == [], "a script or style from the web"
     assert "sqrt: 1.414" in page  # the notebook ran: its numbers are in the page
     assert 'src="assets/mathjax/es5/tex-svg-full.js"' in page
-    for package in publish.WEB_PACKAGES:
+    for package in assets.WEB_PACKAGES:
         for name in package.files:
             wanted = kind == "slides" or package.name == "mathjax"
             assert (out / "assets" / package.folder / name).is_file() == wanted
     assert "09_test" in (out / "index.html").read_text()
-    assert publish.colab_cell_source().split("\n")[0] not in page  # cell skipped
+    assert links.colab_cell_source().split("\n")[0] not in page  # cell skipped
     if kind == "slides":
         assert 'src="assets/reveal.js/dist/reveal.js"' in page
         assert "colab-badge.svg" not in page  # a picture from the web
@@ -345,8 +352,8 @@ def test_export_reports_a_failing_notebook_and_goes_on(tmp_path, fake_assets, ca
     paths = []
     for name, nb in (("08_bad.ipynb", bad), ("09_good.ipynb", good)):
         paths.append(tmp_path / name)
-        paths[-1].write_text(publish.notebook_text(nb), encoding="utf-8")
-    report = publish.export(paths, tmp_path / "site", "html", fast=True)
+        paths[-1].write_text(notebook_text(nb), encoding="utf-8")
+    report = site.export(paths, tmp_path / "site", "html", fast=True)
     assert report["written"] == ["09_good.html"]
     assert len(report["failed"]) == 1 and "08_bad.ipynb" in report["failed"][0]
     assert "the claim fails" in report["failed"][0]
@@ -356,4 +363,4 @@ def test_remote_references_finds_cdn_scripts_and_styles():
     page = ('<script src="https://unpkg.com/reveal.js"></script>'
             '<link rel="stylesheet" href="//cdn.x/y.css">'
             '<script src="assets/a.js"></script><a href="https://ok.org">a link</a>')
-    assert len(publish.remote_references(page)) == 2
+    assert len(site.remote_references(page)) == 2

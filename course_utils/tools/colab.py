@@ -28,11 +28,6 @@ COLAB_SKIP = ("torch", "jupyterlab", "jupyterlab-rise", "notebook")
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
-def in_colab() -> bool:
-    """True inside a Google Colab kernel."""
-    return "google.colab" in sys.modules
-
-
 def requirement_name(line: str) -> str | None:
     """The normalised project name of one requirements line, or None for a blank
     line, a comment or an option (``-e .``, ``-r file``, ``--index-url ...``)."""

@@ -32,6 +32,9 @@ import json
 import sys
 from pathlib import Path
 
+from course_utils.core.errors import CourseError
+from course_utils.tools.notebooks import cell_source, cell_tags
+
 MANIFEST = ".edition-manifest.json"
 STUDENT_BANNER = (
     "> **Student edition.** Generated from the lecturer edition by "
@@ -41,17 +44,8 @@ STUDENT_BANNER = (
 )
 
 
-class EditionError(Exception):
+class EditionError(CourseError):
     """A lecturer notebook's exercise cells are tagged inconsistently."""
-
-
-def _tags(cell: dict) -> list[str]:
-    return list(cell.get("metadata", {}).get("tags", []))
-
-
-def _source(cell: dict) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
 
 
 def student_notebook(nb: dict, name: str = "notebook") -> dict:
@@ -60,13 +54,13 @@ def student_notebook(nb: dict, name: str = "notebook") -> dict:
     cells = []
     n_stub = n_solution = n_check = 0
     for cell in out["cells"]:
-        tags = _tags(cell)
+        tags = cell_tags(cell)
         if "solution" in tags:
             n_solution += cell["cell_type"] == "code"
             continue
         if "stub" in tags:
             n_stub += 1
-            raises = "NotImplementedError" in _source(cell)
+            raises = "NotImplementedError" in cell_source(cell)
             if cell["cell_type"] != "code" or not raises:
                 raise EditionError(
                     f"{name}: a cell tagged 'stub' must be code that raises "
@@ -138,6 +132,7 @@ def generate(src_dir: Path, out_dir: Path, force: bool = False) -> dict[str, lis
 
 
 def main(argv: list[str] | None = None) -> int:
+    # core.config imports torch, which writing the student edition does not need
     from course_utils.core.config import repo_root
 
     root = repo_root() or Path.cwd()

@@ -5,15 +5,15 @@ from __future__ import annotations
 import importlib
 import platform
 
+from course_utils.core.config import data_dir, get_device
+from course_utils.core.data import SYSTEM_FASHION_DIR, fashion_available
+
 PACKAGES = ("torch", "numpy", "matplotlib", "sklearn", "ipywidgets", "tqdm", "pooch")
 
 
 def environment_report() -> dict[str, str]:
     """Versions of Python and the course's packages, the device, and which data
     sets can be read without a network. Missing packages are reported, not raised."""
-    from course_utils.core.config import data_dir, get_device
-    from course_utils.core.data import SYSTEM_FASHION_DIR, fashion_available
-
     report = {"python": platform.python_version()}
     for name in PACKAGES:
         try:

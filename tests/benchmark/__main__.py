@@ -3,15 +3,21 @@
 Measures what students feel: every notebook run in a fresh kernel in fast and
 default mode (wall time, kernel CPU time, peak memory), the course VAE against
 the classic pytorch/examples recipe trained in the same run, the linear
-autoencoder's ratio to PCA and the sample-quality tables (read from the executed
-notebooks 02, 03, 06, 07) and, with ``--with-tests``, the whole test suite; each
-against the course's targets (``report.TARGETS``). Writes ``RESULTS.md`` and
+autoencoder's ratio to PCA and the sample-quality tables (what notebooks 02, 03,
+06 and 07 record with ``course_utils.core.results.record``) and, with
+``--with-tests``, the whole test suite; each against the course's targets
+(``course_utils.tools.benchmark_report.TARGETS``). Writes ``RESULTS.md`` and
 ``results.json``, after every step, so an interrupted run still leaves a table.
 
 A full run writes into ``tests/benchmark/`` (the committed table); a partial run
 (``--notebooks``, ``--fast-only``, ...) writes into a temporary folder unless
 ``--out`` says where, so it never overwrites the committed table by accident.
 ``--combine`` merges the results of runs made side by side into one table.
+
+The harness (running and measuring notebooks, the table) is
+``course_utils.tools.benchmark`` and ``course_utils.tools.benchmark_report``; this
+package adds the classic VAE recipe (``recipe``, the yardstick) and the course
+VAE's comparison with it (``quality``).
 
 Usage::
 
@@ -23,9 +29,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
-import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,32 +36,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from course_utils.core.config import env_setting
+from course_utils.tools import benchmark_report as report
+from course_utils.tools.benchmark import (
+    BenchmarkError,
+    find_notebooks,
+    linear_ae_ratio,
+    run_floor,
+    run_notebook,
+    time_test_suite,
+)
 
-from . import report
-from .quality import linear_ae_ratio
-from .runner import run_floor, run_notebook
+from .quality import vae_versus_recipe
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-
-
-def find_notebooks(wanted: list[str] | None) -> list[tuple[str, Path | None]]:
-    """(number, path or None if missing) for each wanted notebook number, in order.
-
-    wanted: numbers such as ``["01", "6"]``; None means every notebook of the
-    course plan plus any other numbered notebook in ``notebooks/``.
-    """
-    files = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    present = {p.name[:2]: p for p in files}
-    if wanted is None:
-        numbers = sorted(set(report.EXPECTED_NOTEBOOKS) | set(present))
-    else:
-        numbers = []
-        for w in wanted:
-            if not w.strip().isdigit():
-                raise SystemExit(f"--notebooks takes numbers such as 01,06; got {w!r}")
-            numbers.append(f"{int(w):02d}")
-    return [(n, present.get(n)) for n in numbers]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -96,6 +87,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="also save the executed notebooks into DIR (not under "
                    "tests/: pytest would collect them)")
     args = p.parse_args(argv)
+    try:
+        args.selected = find_notebooks(
+            ROOT / "notebooks", args.notebooks.split(",") if args.notebooks else None,
+            report.EXPECTED_NOTEBOOKS)
+    except BenchmarkError as err:
+        p.error(f"--notebooks: {err}")
     if args.threads is None:
         args.threads = env_setting("COURSE_THREADS")  # None when unset
     if args.threads is not None and args.threads < 1:
@@ -114,32 +111,6 @@ def is_full_run(args: argparse.Namespace) -> bool:
                 or args.skip_notebooks or args.skip_recipe or args.skip_quality)
 
 
-def readme_test_command() -> list[str]:
-    """The pytest part of README.md's test command (after its pip install),
-    with this interpreter: the suite is timed exactly as students and CI run it."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"<!-- test-command -->\s*```(?:bash|sh)?\n(.+?)\n```", readme,
-                      re.S)
-    if block is None:
-        raise SystemExit("README.md shows no test command after <!-- test-command -->")
-    words = block.group(1).split("&&")[-1].split()
-    if words[:3] != ["python", "-m", "pytest"]:
-        raise SystemExit(f"unexpected README test command: {block.group(1)!r}")
-    return [sys.executable, *words[1:], "-q"]
-
-
-def time_test_suite(log=print) -> dict:
-    """Run the whole test suite as README says and time it."""
-    cmd = readme_test_command()
-    log("running the test suite: " + " ".join(cmd[1:]))
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    lines = [ln for ln in proc.stdout.strip().splitlines() if ln.strip()]
-    return {"command": "python " + " ".join(cmd[1:]), "returncode": proc.returncode,
-            "wall_seconds": round(time.perf_counter() - start, 1),
-            "summary": lines[-1] if lines else proc.stderr.strip()[-300:]}
-
-
 def _log(text: str) -> None:
     print(f"[benchmark {time.strftime('%H:%M:%S')}] {text}", flush=True)
 
@@ -149,78 +120,45 @@ def _command(argv: list[str] | None) -> str:
     return "python -m tests.benchmark" + (" " + " ".join(args) if args else "")
 
 
-def _notebook_step(args, results: dict, loads: list,
-                   scalars_02: dict, save) -> None:
-    """Every wanted notebook in a fresh kernel, in each mode; saves after each."""
-    log = _log
-    log("the floor: a notebook with only the Setup cell ...")
+def _missing_row(number: str, mode: str) -> dict:
+    return {"notebook": f"{number}_*.ipynb", "mode": mode, "status": "missing",
+            "wall_seconds": None, "peak_rss_mb": None, "slowest_cells": []}
+
+
+def _notebook_step(args, results: dict, loads: list, save) -> None:
+    """Every wanted notebook in a fresh kernel, in each mode; saves after each.
+    The figures come from what each notebook recorded (``core.results``)."""
+    _log("the floor: a notebook with only the Setup cell ...")
     results["floor"] = run_floor(fast=True, threads=args.threads,
                                  timeout=args.timeout).to_dict()
-    log(f"  {results['floor']['status']}: {results['floor']['wall_seconds']} s")
-    wanted = args.notebooks.split(",") if args.notebooks else None
+    _log(f"  {results['floor']['status']}: {results['floor']['wall_seconds']} s")
     modes = [m for m, skip in (("fast", args.default_only),
                                ("default", args.fast_only)) if not skip]
+    records_02: dict[str, dict] = {}
     for mode in modes:
-        for number, path in find_notebooks(wanted):
+        for number, path in args.selected:
             if path is None:
-                log(f"notebook {number}: missing")
-                results["notebooks"].append(
-                    {"notebook": f"{number}_*.ipynb", "mode": mode,
-                     "status": "missing", "wall_seconds": None,
-                     "peak_rss_mb": None, "slowest_cells": []})
+                _log(f"notebook {number}: missing")
+                results["notebooks"].append(_missing_row(number, mode))
                 continue
-            log(f"{path.name}, {mode} mode ...")
-            loads.append(report.load_average())
+            _log(f"{path.name}, {mode} mode ...")
             keep = None
             if args.keep_executed:
                 keep = Path(args.keep_executed) / f"executed-{mode}-{path.name}"
                 keep.parent.mkdir(parents=True, exist_ok=True)
+            loads.append(report.load_average())
             run = run_notebook(path, fast=mode == "fast", timeout=args.timeout,
                                threads=args.threads, keep_executed=keep)
             loads.append(report.load_average())
-            log(f"  {run.status}: {run.wall_seconds} s, peak "
-                f"{run.peak_rss_mb} MB" + (f" ({run.error})" if run.error else ""))
-            entry = run.to_dict()
-            entry["probe"] = {"quality_tables": run.probe.get("quality_tables", {})}
-            results["notebooks"].append(entry)
+            _log(f"  {run.status}: {run.wall_seconds} s, peak "
+                 f"{run.peak_rss_mb} MB" + (f" ({run.error})" if run.error else ""))
+            for line in run.missing_records:
+                _log(f"  {line}")
+            results["notebooks"].append(run.to_dict())
             if number == "02":
-                scalars_02[mode] = run.probe.get("scalars", {})
-                results["linear_ae"] = linear_ae_ratio(scalars_02)
+                records_02[mode] = run.records
+                results["linear_ae"] = linear_ae_ratio(records_02)
             save()
-
-
-def combine(paths: list[str | Path]) -> dict:
-    """Merge the results of several runs into one: notebook rows from every run
-    (a later run's row replaces an earlier one of the same notebook and mode,
-    unless it only says "missing"), the other steps from the last run that has
-    them; a note names the runs."""
-    runs = [json.loads(Path(p).read_text()) for p in paths]
-    merged = {k: v for k, v in runs[0].items() if k not in ("targets", "summary")}
-    rows: dict[tuple[str, str], dict] = {}  # (mode, notebook number) -> row
-    for run in runs:
-        for row in run.get("notebooks", []):
-            key = (row["mode"], row["notebook"][:2])
-            if row["status"] != "missing" or key not in rows:
-                rows[key] = row
-        for key in ("vae", "linear_ae", "test_suite", "floor"):
-            if run.get(key):
-                merged[key] = run[key]
-    order = {"fast": 0, "default": 1}
-    merged["notebooks"] = [rows[k] for k in sorted(
-        rows, key=lambda k: (order.get(k[0], 2), k[1]))]
-    merged["load_samples"] = [x for run in runs for x in run.get("load_samples", [])]
-    merged["load_after"] = runs[-1].get("load_after")
-    merged["in_progress"] = any(run.get("in_progress") for run in runs)
-    merged["busy_warning"] = next(
-        (run["busy_warning"] for run in runs if run.get("busy_warning")), None)
-    merged["command"] = "; ".join(run["command"] for run in runs)
-    if len(runs) == 1:  # re-rendering one run's table
-        return merged
-    merged["notes"] = [f"Combined from {len(runs)} runs made side by side on the "
-                       "same machine (started " + ", ".join(
-                           run["started"] for run in runs) + "): each run's "
-                       "times include the load of the others."]
-    return merged
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -229,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.combine:
         out_dir = Path(args.out) if args.out else HERE
-        merged = combine(args.combine)
+        merged = report.combine(args.combine)
         merged["notes"] = merged.get("notes", []) + args.note
         report.write_results(merged, out_dir)
         _log(f"wrote {out_dir / 'RESULTS.md'} and {out_dir / 'results.json'}")
@@ -254,19 +192,16 @@ def main(argv: list[str] | None = None) -> int:
         report.write_results(results, out_dir)
 
     if not args.skip_quality:  # first: the longest step, independent of notebooks
-        from .quality import vae_versus_recipe
-
         results["vae"] = vae_versus_recipe(args.threads, skip_recipe=args.skip_recipe,
                                            log=_log)
         save()
-    scalars_02: dict[str, dict] = {}
     if not args.skip_notebooks:
-        _notebook_step(args, results, loads, scalars_02, save)
+        _notebook_step(args, results, loads, save)
     if args.with_tests:
         # the load is sampled before the suite: its own two workers, each with its
         # torch threads, would otherwise read as other work on the machine
         save()
-        results["test_suite"] = time_test_suite(_log)
+        results["test_suite"] = time_test_suite(ROOT, _log)
     results["in_progress"] = False
     save(sample_load=not args.with_tests)
     _log(f"wrote {out_dir / 'RESULTS.md'} and {out_dir / 'results.json'}")

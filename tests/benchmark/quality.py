@@ -1,11 +1,11 @@
-"""Model-quality figures of the benchmark, from the course's own recipes.
+"""The course VAE against the classic recipe, trained in the same run.
 
 Nothing here re-implements a course model: the VAE comes from
-``course_utils.topics.vae`` (the recipe notebook 06 trains), the linear autoencoder's
-ratio to PCA and the sample-quality tables are read from the executed notebooks
-(02, 03, 06, 07) by the runner's probe.
-Only the classic recipe (:mod:`recipe`) is the benchmark's own: it is the
-yardstick.
+``course_utils.topics.vae`` (the recipe notebook 06 trains). The linear
+autoencoder's ratio to PCA and the sample-quality tables are what notebooks 02,
+03, 06 and 07 record (``course_utils.core.results``), read by the harness
+(``course_utils.tools.benchmark``). Only the classic recipe (:mod:`recipe`) is
+the benchmark's own: it is the yardstick.
 """
 
 from __future__ import annotations
@@ -78,41 +78,6 @@ def vae_versus_recipe(threads: int | None, seed: int = 0, skip_recipe: bool = Fa
         out["time_ratio"] = ratio(c["train_seconds"], r["train_seconds"])
         out["cpu_ratio"] = ratio(c["cpu_seconds"], r["cpu_seconds"])
         out["loss_difference"] = c["test_loss"] - r["test_loss"]
-    return out
-
-
-# Notebook 02's global holding its linear AE / PCA test-MSE ratio, first found wins.
-LINEAR_RATIO_NAMES = ("ratio_to_pca", "ratio")
-
-
-def find_ratio(scalars: dict[str, float]) -> tuple[str, float] | None:
-    """The linear AE / PCA test-MSE ratio among notebook 02's numeric globals: the
-    first of ``LINEAR_RATIO_NAMES`` present, else the one global whose name
-    mentions both "ratio" and "pca" (None when there is none, or several)."""
-    for name in LINEAR_RATIO_NAMES:
-        if name in scalars:
-            return name, scalars[name]
-    named = [k for k in scalars if "ratio" in k.lower() and "pca" in k.lower()]
-    return (named[0], scalars[named[0]]) if len(named) == 1 else None
-
-
-def linear_ae_ratio(scalars_by_mode: dict[str, dict[str, float]]) -> dict:
-    """The linear AE / PCA test-MSE ratio that notebook 02 computed (and asserts),
-    read from its executed kernel in each mode; the target applies to the default
-    mode. The linear AE's training recipe is the lesson of notebook 02, so the
-    benchmark does not train it again."""
-    out: dict = {}
-    for mode, scalars in scalars_by_mode.items():
-        found = find_ratio(scalars)
-        if found:
-            out[f"ratio_{mode}"] = found[1]
-            out["source"] = f"notebook 02, global `{found[0]}`"
-    out["ratio"] = out.get("ratio_default")
-    if not out.get("source"):
-        out["error"] = ("notebook 02 did not run, or left no global named "
-                        + " or ".join(f"`{n}`" for n in LINEAR_RATIO_NAMES))
-    elif "ratio_fast" in out:
-        out["source"] += f"; fast mode: {out['ratio_fast']:.5f}"
     return out
 
 

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.tools import publish
+from course_utils.tools import prepare, site
+from course_utils.tools.assets import missing_assets
+from course_utils.tools.notebooks import notebook_text, read_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -117,8 +119,8 @@ def test_live_slides_view_renders(page, lab, screenshot, tmp_path):
     if not source.exists():
         pytest.skip("00_start_here.ipynb is not written yet")
     path = tmp_path / "00_slides.ipynb"  # with the slide metadata `prepare` writes
-    path.write_text(publish.notebook_text(publish.prepare(
-        publish.read_notebook(source), source.name)), encoding="utf-8")
+    path.write_text(notebook_text(prepare.prepare(
+        read_notebook(source), source.name)), encoding="utf-8")
     server = lab(path)
     open_notebook(page, server, path.name)
     assert page.evaluate(
@@ -131,14 +133,14 @@ def test_live_slides_view_renders(page, lab, screenshot, tmp_path):
     frame.locator(".reveal .slides section.present").first.wait_for(timeout=60_000)
     page.wait_for_timeout(1500)  # let the first slide settle for the picture
     screenshot(page, "live_slides_view")
-    headings = sum(1 for c in publish.read_notebook(path).cells
+    headings = sum(1 for c in read_notebook(path).cells
                    if c.cell_type == "markdown" and c.source.startswith("## "))
     assert sections.count() >= headings, \
         f"{sections.count()} slides for {headings} sections: slide metadata missing?"
 
 
 def test_offline_slides_export_works_without_internet(page, tmp_path, screenshot):
-    missing = publish.missing_assets()
+    missing = missing_assets()
     if missing:
         pytest.skip(f"web assets not fetched ({missing[0]}, ...): run python -m "
                     "course_utils.tools.publish assets")
@@ -158,10 +160,10 @@ def test_offline_slides_export_works_without_internet(page, tmp_path, screenshot
         else nbformat.v4.new_markdown_cell(c) for c in cells])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
-    nb = publish.prepare(nb, notebook.name)
-    notebook.write_text(publish.notebook_text(nb), encoding="utf-8")
+    nb = prepare.prepare(nb, notebook.name)
+    notebook.write_text(notebook_text(nb), encoding="utf-8")
     out = tmp_path / "slides"
-    report = publish.export([notebook], out, "slides", fast=True)
+    report = site.export([notebook], out, "slides", fast=True)
     assert report["failed"] == []
     requests = []
     page.on("request", lambda req: requests.append(req.url))

@@ -1,4 +1,11 @@
-"""Targets, machine information and the results table (markdown and JSON)."""
+"""The benchmark's targets, machine information and results table.
+
+:func:`write_results` writes ``results.json`` and ``RESULTS.md`` (the table that
+README links); :func:`combine` merges the results of runs made side by side.
+The figures the notebooks recorded (see :mod:`course_utils.core.results`) appear
+under "Recorded by the notebooks", with a line for each expected record that a
+notebook did not make.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +36,7 @@ BUSY_MARGIN = 0.75
 
 def machine_info(threads: int | None) -> dict:
     """CPU model, cores, memory, versions, torch threads and the load average."""
-    import torch
+    import torch  # torch: heavy, and only this report of the machine needs it
 
     cpu = platform.processor() or ""
     try:
@@ -83,6 +90,8 @@ def busy_warning(loads: list[list[float] | None], threads: int) -> str | None:
 
 
 def git_commit() -> str | None:
+    """The short commit of this checkout, "+changes" when it has any; None outside
+    a git checkout."""
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"],
                              capture_output=True, text=True, timeout=10,
@@ -240,6 +249,7 @@ def to_markdown(results: dict) -> str:
                   f"{floor['cpu_seconds']:.1f} s CPU and "
                   f"{floor['peak_rss_mb']:.0f} MB: every notebook pays it once."]
     lines += _vae_lines(results.get("vae"))
+    lines += _record_lines(results.get("notebooks", []))
     lines += _quality_lines(results.get("notebooks", []))
     lines += ["", "Produced by `python -m tests.benchmark` "
               "(see `python -m tests.benchmark --help`); the same numbers, with "
@@ -278,10 +288,16 @@ def _vae_lines(vae: dict | None) -> list[str]:
     return lines
 
 
+def _is_table(value: object) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, dict) for v in value.values())
+
+
 def _quality_lines(runs: list[dict]) -> list[str]:
     rows = []
     for r in runs:
-        for table, entries in r.get("probe", {}).get("quality_tables", {}).items():
+        for table, entries in r.get("records", {}).items():
+            if not _is_table(entries):
+                continue
             for name, s in entries.items():
                 rows.append(f"| {r['notebook']} | {r['mode']} | {table}: {name} | "
                             f"{s.get('confidence', float('nan')):.3f} | "
@@ -300,6 +316,26 @@ def _quality_lines(runs: list[dict]) -> list[str]:
             "Frechet | n |", "|---|---|---|---|---|---|---|---|", *rows]
 
 
+def _record_lines(runs: list[dict]) -> list[str]:
+    """The numbers the notebooks recorded, and the expected records they did not."""
+    rows = [f"| {r['notebook']} | {r['mode']} | `{name}` | {value:.5g} |"
+            for r in runs for name, value in r.get("records", {}).items()
+            if isinstance(value, (int, float))]
+    missing = [f"- {line} ({r['mode']} mode)" for r in runs
+               for line in r.get("missing_records", [])]
+    if not (rows or missing):
+        return []
+    lines = ["", "## Recorded by the notebooks", "",
+             "Figures each notebook recorded with "
+             "`course_utils.core.results.record` (tables are shown below)."]
+    if rows:
+        lines += ["", "| notebook | mode | record | value |", "|---|---|---|---|",
+                  *rows]
+    if missing:
+        lines += ["", "Expected but not recorded:", "", *missing]
+    return lines
+
+
 def write_results(results: dict, out_dir: str | Path) -> tuple[Path, Path]:
     """Write ``results.json`` and ``RESULTS.md`` into ``out_dir``."""
     out_dir = Path(out_dir)
@@ -309,3 +345,37 @@ def write_results(results: dict, out_dir: str | Path) -> tuple[Path, Path]:
     json_path.write_text(json.dumps(results, indent=1, default=str) + "\n")
     md_path.write_text(to_markdown(results))
     return json_path, md_path
+
+
+def combine(paths: list[str | Path]) -> dict:
+    """Merge the results of several runs into one: notebook rows from every run
+    (a later run's row replaces an earlier one of the same notebook and mode,
+    unless it only says "missing"), the other steps from the last run that has
+    them; a note names the runs."""
+    runs = [json.loads(Path(p).read_text()) for p in paths]
+    merged = {k: v for k, v in runs[0].items() if k not in ("targets", "summary")}
+    rows: dict[tuple[str, str], dict] = {}  # (mode, notebook number) -> row
+    for run in runs:
+        for row in run.get("notebooks", []):
+            key = (row["mode"], row["notebook"][:2])
+            if row["status"] != "missing" or key not in rows:
+                rows[key] = row
+        for key in ("vae", "linear_ae", "test_suite", "floor"):
+            if run.get(key):
+                merged[key] = run[key]
+    order = {"fast": 0, "default": 1}
+    merged["notebooks"] = [rows[k] for k in sorted(
+        rows, key=lambda k: (order.get(k[0], 2), k[1]))]
+    merged["load_samples"] = [x for run in runs for x in run.get("load_samples", [])]
+    merged["load_after"] = runs[-1].get("load_after")
+    merged["in_progress"] = any(run.get("in_progress") for run in runs)
+    merged["busy_warning"] = next(
+        (run["busy_warning"] for run in runs if run.get("busy_warning")), None)
+    merged["command"] = "; ".join(run["command"] for run in runs)
+    if len(runs) == 1:  # re-rendering one run's table
+        return merged
+    merged["notes"] = [f"Combined from {len(runs)} runs made side by side on the "
+                       "same machine (started " + ", ".join(
+                           run["started"] for run in runs) + "): each run's "
+                       "times include the load of the others."]
+    return merged

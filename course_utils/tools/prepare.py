@@ -1,0 +1,213 @@
+"""``prepare``: bring a lecturer notebook into publishing shape.
+
+``python -m course_utils.tools.publish prepare`` gives every lecturer notebook,
+and running it again changes nothing:
+
+- an "Open in Colab" badge under the title (see :mod:`course_utils.tools.links`);
+- a guarded Colab set-up cell right before ``## Setup``: on Colab only, it clones
+  the repository and runs ``python -m course_utils.tools.colab install``, and lets
+  Fashion-MNIST fall back to its checksummed download. Elsewhere it does nothing;
+- slide metadata on every cell (see :func:`slide_types`), for the live slides
+  view of jupyterlab-rise and for the exported reveal.js slides.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+from course_utils.tools.links import colab_badge, colab_cell_source, colab_url
+from course_utils.tools.notebooks import (
+    PublishError,
+    cell_source,
+    cell_tags,
+    notebook_text,
+    read_notebook,
+)
+
+COLAB_CELL_ID = "colab-setup"
+COLAB_TAG = "colab"
+#: A cell with this tag keeps the slide type its author gave it.
+MANUAL_SLIDE_TAG = "slide-manual"
+
+#: Settings for the live slides (jupyterlab-rise reads the notebook's "rise" key).
+RISE_SETTINGS = {"scroll": True, "theme": "white", "transition": "none",
+                 "width": "90%", "height": "90%"}
+
+#: Lines a slide holds (reveal.js at 1280x720 with the course's code font).
+SLIDE_LINES = 24
+#: What a figure counts for, in lines (a presenting-size figure fills most of a
+#: slide, so a plotting cell usually opens a subslide of its own).
+FIGURE_LINES = 18
+_PLOT = re.compile(r"\b(plt\.|image_grid|latent_scatter|plot_history|imshow|"
+                   r"\.plot\(|show_|draw_|widgets\.|interact|LiveView)")
+
+
+def is_colab_cell(cell: dict) -> bool:
+    """True for the Colab set-up cell that ``prepare`` writes."""
+    return cell.get("id") == COLAB_CELL_ID or COLAB_TAG in cell_tags(cell)
+
+
+def colab_cell() -> dict:
+    """A new Colab set-up cell (skipped on slides)."""
+    return {"cell_type": "code", "execution_count": None, "id": COLAB_CELL_ID,
+            "metadata": {"slideshow": {"slide_type": "skip"}, "tags": [COLAB_TAG]},
+            "outputs": [], "source": colab_cell_source()}
+
+
+def _with_badge(title: str, notebook: str) -> str:
+    lines = title.split("\n")
+    if not lines[0].startswith("# "):
+        raise PublishError(f"{notebook}: the first cell must start with the title "
+                           f"('# 7.x ...'), not {lines[0][:40]!r}")
+    rest = [line for line in lines[1:] if "colab-badge.svg" not in line]
+    while rest and not rest[0].strip():
+        rest.pop(0)
+    text = f"{lines[0]}\n\n{colab_badge(notebook)}"
+    return text + ("\n\n" + "\n".join(rest) if rest else "")
+
+
+def _setup_index(cells: list[dict]) -> int:
+    """Where the Colab cell goes: before ``## Setup``, else before the first code."""
+    for i, cell in enumerate(cells):
+        if (cell["cell_type"] == "markdown"
+                and re.match(r"##\s+Setup\b", cell_source(cell))):
+            return i
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] == "code":
+            return i
+    return len(cells)
+
+
+def _cell_height(cell: dict) -> int:
+    """A rough height of the cell on a slide, in lines (with its output)."""
+    src = cell_source(cell)
+    lines = src.count("\n") + 1 if src.strip() else 0
+    if cell["cell_type"] == "code":
+        body = "\n".join(ln for ln in src.split("\n")
+                         if not re.match(r"\s*(import|from)\s", ln))
+        lines += FIGURE_LINES if _PLOT.search(body) else 2
+    return lines
+
+
+def _fixed_type(cell: dict, first: bool) -> str | None:
+    """The slide type a cell has whatever comes before it, or None."""
+    src = cell_source(cell).lstrip()
+    tags = cell_tags(cell)
+    manual = cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
+    markdown = cell["cell_type"] == "markdown"
+    if MANUAL_SLIDE_TAG in tags and manual:
+        return manual
+    if is_colab_cell(cell):
+        return "skip"
+    if "solution" in tags:
+        return "notes"
+    if first or (markdown and re.match(r"#{1,2}\s", src)):
+        return "slide"
+    if markdown and re.match(r"#{3,6}\s", src):
+        return "subslide"
+    if markdown and src.startswith("> **Note on the"):
+        return "fragment"
+    return None
+
+
+def slide_types(cells: list[dict]) -> list[str]:
+    """The slide type of each cell, so that the slides flow:
+
+    - the title cell, and every ``## `` heading, opens a new slide;
+    - ``### `` headings (exercises among them) open a subslide (downwards);
+    - a slide that would overflow continues on a subslide, at a cell boundary
+      (a code cell takes the text that introduces it along);
+    - a "Note on the text" callout appears as a fragment (on the next click);
+    - solutions become speaker notes (visible only in the speaker view, key S);
+    - the Colab set-up cell is skipped;
+    - cells tagged ``slide-manual`` keep the type their author gave them.
+    """
+    types: list[str] = []
+    used = 0  # lines on the current (sub)slide so far
+    for i, cell in enumerate(cells):
+        height = _cell_height(cell)
+        kind = _fixed_type(cell, first=i == 0)
+        if kind is None and used and used + height > SLIDE_LINES:
+            previous = cells[i - 1]
+            if (cell["cell_type"] == "code" and previous["cell_type"] == "markdown"
+                    and types[-1] == "-"):
+                # the text that introduces this code goes down with it
+                types[-1], kind = "subslide", "-"
+                used = _cell_height(previous)
+            else:
+                kind = "subslide"
+        kind = kind or "-"
+        if kind in ("slide", "subslide"):
+            used = height
+        elif kind in ("-", "fragment"):
+            used += height
+        types.append(kind)
+    return types
+
+
+def prepare(nb: dict, name: str) -> dict:
+    """Return the notebook in publishing shape (a new dict); see the module help.
+
+    ``name`` is the notebook's file name (the badge opens it on Colab).
+    Idempotent: ``prepare(prepare(nb)) == prepare(nb)``.
+    """
+    import nbformat  # nbformat: heavy to import; only notebook files need it
+
+    out = copy.deepcopy(nb)
+    cells = [c for c in out.get("cells", []) if not is_colab_cell(c)]
+    if not cells or cells[0]["cell_type"] != "markdown":
+        raise PublishError(f"{name}: the first cell must be the markdown title cell")
+    cells[0]["source"] = _with_badge(cell_source(cells[0]), name)
+    cells.insert(_setup_index(cells), colab_cell())
+    for cell, kind in zip(cells, slide_types(cells), strict=True):
+        cell.setdefault("metadata", {})["slideshow"] = {"slide_type": kind}
+    out["cells"] = cells
+    out.setdefault("metadata", {})["rise"] = dict(RISE_SETTINGS)
+    return nbformat.from_dict(out)
+
+
+def _colab_cell_problems(cells: list[dict], want: list[dict]) -> list[str]:
+    colab = [c for c in cells if is_colab_cell(c)]
+    want_colab = next(c for c in want if is_colab_cell(c))
+    if not colab:
+        return ["no Colab set-up cell"]
+    if (cell_source(colab[0]) != cell_source(want_colab)
+            or cells.index(colab[0]) != want.index(want_colab)):
+        return ["the Colab set-up cell is out of date or out of place"]
+    return []
+
+
+def problems(nb: dict, name: str) -> list[str]:
+    """What :func:`prepare` would change in ``nb`` (empty when it is prepared)."""
+    try:
+        want = prepare(nb, name)
+    except PublishError as err:
+        return [str(err)]
+    found = []
+    cells = nb.get("cells", [])
+    if not cells or colab_url(name) not in cell_source(cells[0]):
+        found.append("no Colab badge (with this repository's address) in the title")
+    found += _colab_cell_problems(cells, want["cells"])
+    if len(cells) == len(want["cells"]):
+        wrong = [i for i, (a, b) in enumerate(zip(cells, want["cells"], strict=True))
+                 if a.get("metadata", {}).get("slideshow")
+                 != b["metadata"]["slideshow"]]
+        if wrong:
+            found.append(f"slide metadata missing or stale in cells {wrong[:8]}")
+    if nb.get("metadata", {}).get("rise") != RISE_SETTINGS:
+        found.append("no slides settings ('rise') in the notebook metadata")
+    if not found and notebook_text(nb) != notebook_text(want):
+        found.append("not in the shape `prepare` writes")
+    return found
+
+
+def prepare_file(path: str | Path, check: bool = False) -> list[str]:
+    """Prepare one notebook file in place; return what was (or would be) changed."""
+    path = Path(path)
+    nb = read_notebook(path)
+    found = problems(nb, path.name)
+    if found and not check:
+        path.write_text(notebook_text(prepare(nb, path.name)), encoding="utf-8")
+    return found

@@ -1,0 +1,198 @@
+"""Slides and an executed HTML copy: the notebooks run, then exported as pages.
+
+``python -m course_utils.tools.publish slides`` writes reveal.js slides (run in
+presenting mode), ``... html`` an executed HTML page per notebook; both with an
+``index.html``. Every script and style is served from local copies (see
+:mod:`course_utils.tools.assets`), so the pages work without internet. The
+notebooks run with :func:`course_utils.tools.execute.execute` (``--fast`` for
+fast mode).
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import os
+import re
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from course_utils.tools.assets import copy_assets
+from course_utils.tools.execute import execute
+from course_utils.tools.notebooks import PublishError, cell_source, read_notebook
+from course_utils.tools.prepare import is_colab_cell
+
+KINDS = {"slides": ".slides.html", "html": ".html"}  # kind -> file suffix
+
+# Templates: nbconvert's own, with every script and style served locally --------
+
+_MATHJAX = """
+<script>
+window.MathJax = {
+  tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']],
+        displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']],
+        processEscapes: true, processEnvironments: true},
+  svg: {fontCache: 'global'}
+};
+</script>
+<script src="assets/mathjax/es5/tex-svg-full.js"></script>
+"""
+
+SLIDES_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{% block jupyter_widgets %}{% endblock jupyter_widgets %}
+{%- block html_head_js_mathjax -%}""" + _MATHJAX + """
+{%- endblock html_head_js_mathjax -%}
+{% block footer_js %}
+<script src="assets/reveal.js/dist/reveal.js"></script>
+<script src="assets/reveal.js/plugin/notes/notes.js"></script>
+<script>
+Reveal.initialize({
+  controls: true, progress: true, history: true, center: false,
+  transition: "{{ resources.reveal.transition }}",
+  slideNumber: "c/t", plugins: [RevealNotes],
+  width: {{ resources.reveal.width }}, height: {{ resources.reveal.height }},
+  margin: 0.03
+});
+function scrollLongSlides() {
+  var limit = document.querySelector('.reveal').clientHeight * 0.95;
+  document.querySelectorAll('section.present > section, section.present')
+    .forEach(function (s) {
+      if (s.scrollHeight > limit) {
+        s.style.height = '95vh'; s.style.overflowY = 'auto';
+      }
+    });
+}
+Reveal.on('ready', scrollLongSlides);
+Reveal.on('slidechanged', scrollLongSlides);
+</script>
+{% endblock footer_js %}
+"""
+
+HTML_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{% block jupyter_widgets %}{% endblock jupyter_widgets %}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block html_head_js_mathjax -%}""" + _MATHJAX + """
+{%- endblock html_head_js_mathjax -%}
+"""
+
+
+def _exporter(kind: str):
+    """nbconvert's slides or HTML exporter with the course's template."""
+    # nbconvert, jinja2: heavy to import; only exporting pages needs them
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter, SlidesExporter
+
+    if kind == "slides":
+        exporter = SlidesExporter(
+            extra_loaders=[DictLoader({"course_slides.html.j2": SLIDES_TEMPLATE})],
+            template_file="course_slides.html.j2",
+            reveal_url_prefix="assets/reveal.js", reveal_theme="white",
+            reveal_transition="none", reveal_scroll=True, reveal_width="1280",
+            reveal_height="720")
+    else:
+        exporter = HTMLExporter(
+            extra_loaders=[DictLoader({"course_page.html.j2": HTML_TEMPLATE})],
+            template_file="course_page.html.j2")
+    exporter.exclude_input_prompt = kind == "slides"
+    exporter.exclude_output_prompt = True
+    return exporter
+
+
+_REMOTE = re.compile(r"""<(?:script|link)\b[^>]*?(?:src|href)\s*=\s*["']?"""
+                     r"""(?:https?:)?//""", re.IGNORECASE)
+
+
+def remote_references(page: str) -> list[str]:
+    """The ``<script>`` and ``<link>`` tags of ``page`` that load from the web."""
+    return [page[m.start(): page.find(">", m.start()) + 1]
+            for m in _REMOTE.finditer(page)]
+
+
+def kernel_settings(fast: bool, presenting: bool) -> dict[str, str]:
+    """The environment a page's notebook runs in: this process's, with the mode,
+    presenting mode, and figures drawn inline (so they land in the page)."""
+    return {**os.environ, "COURSE_FAST": "1" if fast else "0",
+            "COURSE_PRESENT": "1" if presenting else "0",
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+
+
+def _for_pages(nb: dict, keep_badge: bool) -> dict:
+    """A copy fit for a page: no widget state (it needs a kernel), no Colab cell,
+    and for slides no Colab badge (a picture from the web)."""
+    out = copy.deepcopy(nb)
+    out.get("metadata", {}).pop("widgets", None)
+    out["cells"] = [c for c in out.get("cells", []) if not is_colab_cell(c)]
+    if not keep_badge and out.get("cells"):
+        first = out["cells"][0]
+        lines = [ln for ln in cell_source(first).split("\n")
+                 if "colab-badge.svg" not in ln]
+        first["source"] = "\n".join(lines)
+    return out
+
+
+def _title(nb: dict, fallback: str) -> str:
+    for line in cell_source(nb["cells"][0]).split("\n") if nb.get("cells") else []:
+        if line.startswith("# "):
+            return line[2:].strip()
+    return fallback
+
+
+def export(paths: Iterable[Path], out_dir: Path, kind: str, run: bool = True,
+           fast: bool = False, assets: Path | None = None) -> dict[str, list[str]]:
+    """Export notebooks as reveal.js slides (``kind="slides"``, run in presenting
+    mode) or as HTML pages (``kind="html"``), with an ``index.html``.
+
+    Returns ``{"written": [...], "failed": [...]}``. A notebook whose run fails is
+    reported and left out; the others are still written.
+    """
+    if kind not in KINDS:
+        raise PublishError(f"kind must be 'slides' or 'html', got {kind!r}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    copy_assets(out_dir, assets,
+                ("reveal.js", "mathjax") if kind == "slides" else ("mathjax",))
+    exporter = _exporter(kind)
+    report: dict[str, list[str]] = {"written": [], "failed": []}
+    entries = []
+    for path in map(Path, paths):
+        start = time.perf_counter()
+        nb = read_notebook(path)
+        if run:
+            done = execute(nb, path.parent, kernel_settings(fast, kind == "slides"))
+            if done.status != "ok":  # a failing claim, a missing data set, ...
+                report["failed"].append(f"{path.name}: {done.error}")
+                print(f"FAILED    {path.name}: {done.error}", file=sys.stderr)
+                continue
+            nb = done.notebook
+        page, _ = exporter.from_notebook_node(
+            _for_pages(nb, keep_badge=kind == "html"),
+            resources={"metadata": {"name": path.stem}})
+        target = out_dir / (path.stem + KINDS[kind])
+        target.write_text(page, encoding="utf-8")
+        entries.append((target.name, _title(nb, path.stem)))
+        report["written"].append(target.name)
+        print(f"wrote     {target} ({time.perf_counter() - start:.0f} s)")
+    (out_dir / "index.html").write_text(_index_page(entries, kind), encoding="utf-8")
+    return report
+
+
+def _index_page(entries: list[tuple[str, str]], kind: str) -> str:
+    what = "slides" if kind == "slides" else "executed notebooks"
+    items = "\n".join(f'<li><a href="{html.escape(f)}">{html.escape(t)}</a></li>'
+                      for f, t in entries)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Deep Generative Models: {what}</title>
+<style>body {{font-family: sans-serif; max-width: 46em; margin: 3em auto;
+font-size: 1.2em; line-height: 1.5}}</style></head>
+<body><h1>Deep Generative Models (chapter 7): {what}</h1>
+<ol>
+{items}
+</ol>
+<p>Made by <code>python -m course_utils.tools.publish {kind}</code>; works offline.</p>
+</body></html>
+"""
