@@ -382,8 +382,8 @@ def test_vae_versus_recipe_glue(monkeypatch):
                                    train_images=60000, test_images=10000,
                                    test_loss=245.0, train_seconds=100.0)
 
-    def fake_train(seed, train_images, threads, progress, live_plot):
-        calls["vae_threads"] = threads
+    def fake_train(train_images, seed, progress):
+        calls["vae_threads"] = torch.get_num_threads()
         return torch.nn.Linear(1, 1), History(train={"loss": [1.0] * 6},
                                               seconds=40.0)
 
@@ -392,9 +392,8 @@ def test_vae_versus_recipe_glue(monkeypatch):
         test_negative_elbo=lambda model, images, seed: 244.0)
     images = types.SimpleNamespace(images=torch.zeros(2, 28, 28))
     monkeypatch.setattr(recipe, "run_recipe", fake_recipe)
-    monkeypatch.setattr(quality.importlib, "import_module", lambda name: fake_vae)
     monkeypatch.setattr(course_data, "load_fashion_mnist", lambda split: images)
-    out = quality.vae_versus_recipe(threads=1, log=lambda text: None)
+    out = quality.vae_versus_recipe(threads=1, log=lambda text: None, vae=fake_vae)
     assert calls == {"recipe_threads": 1, "vae_threads": 1}
     assert out["time_ratio"] == pytest.approx(0.4)
     assert out["loss_difference"] == pytest.approx(-1.0)

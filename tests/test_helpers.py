@@ -35,7 +35,7 @@ def test_fit_learns_and_records_every_term():
     model = torch.nn.Linear(3, 1)
     data = _regression()
     history = fit(model, _mse, data, epochs=60, batch_size=32, lr=0.05,
-                  val_data=_regression(1), progress=False, live_plot=False)
+                  val_data=_regression(1), progress=False)
     assert history.epochs == 60 and set(history.train) == {"loss", "abs"}
     assert len(history.steps) == 60 * 8 and history.seconds > 0
     assert set(history.step_terms) == {"loss", "abs"}
@@ -51,8 +51,7 @@ def test_fit_is_deterministic_given_the_seed():
     for _ in range(2):
         torch.manual_seed(1)
         model = torch.nn.Linear(3, 1)
-        fit(model, _mse, _regression(), epochs=3, seed=7, progress=False,
-            live_plot=False)
+        fit(model, _mse, _regression(), epochs=3, seed=7, progress=False)
         results.append(model.weight.detach().clone())
     assert torch.equal(results[0], results[1])
 
@@ -98,7 +97,7 @@ def test_fit_rejects_mismatched_data():
 def test_history_plots_one_panel_per_term():
     history = History(train={"loss": [3.0, 2.0], "kl": [1.0, 1.5]},
                       val={"loss": [3.1, 2.2]})
-    fig = history.plot()
+    fig = plotting.plot_history(history)
     assert len(fig.axes) == 2
     plt.close(fig)
 
@@ -209,7 +208,7 @@ def test_fit_on_an_explicit_device_trains_as_on_the_models_own():
         with config.seeded(1):
             model = torch.nn.Linear(3, 1)
         fit(model, _mse, _regression(), epochs=2, seed=7, device=device,
-            progress=False, live_plot=False)
+            progress=False)
         weights.append(model.weight.detach().clone())
     assert torch.equal(weights[0], weights[1]) and torch.equal(weights[0], weights[2])
 
@@ -223,7 +222,7 @@ def test_fit_draws_its_batches_with_the_cpu_generator_of_its_seed():
 
     data = torch.arange(10, dtype=torch.float32)[:, None]
     fit(torch.nn.Linear(1, 1), record, data, epochs=2, batch_size=4, seed=3,
-        device="cpu", progress=False, live_plot=False)
+        device="cpu", progress=False)
     gen = config.make_generator(3)
     expected = torch.cat([torch.randperm(10, generator=gen) for _ in range(2)])
     assert torch.equal(torch.cat(seen), expected)
@@ -233,8 +232,7 @@ def test_fit_draws_its_batches_with_the_cpu_generator_of_its_seed():
 def test_fit_and_evaluate_refuse_a_device_they_cannot_use(device):
     model = torch.nn.Linear(3, 1)
     with pytest.raises(errors.ConfigError, match=f"^fit: device={device}: expected"):
-        fit(model, _mse, _regression(), epochs=1, device=device, progress=False,
-            live_plot=False)
+        fit(model, _mse, _regression(), epochs=1, device=device, progress=False)
     with pytest.raises(errors.ConfigError, match="^evaluate: device="):
         evaluate(model, _mse, _regression(), device=device)
 

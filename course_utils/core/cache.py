@@ -23,6 +23,7 @@ plain value (numbers, strings, lists, dicts, tensors) or an object with
 
 from __future__ import annotations
 
+import dis
 import hashlib
 import inspect
 import json
@@ -83,7 +84,11 @@ def _code_text(code: types.CodeType, out: list[str]) -> None:
 
 
 def _names_used(code: types.CodeType) -> set[str]:
-    names = set(code.co_names)
+    """The global names a code object reads (not attribute names such as the
+    ``seconds`` of ``history.seconds``, which a notebook may also use as a
+    variable)."""
+    names = {ins.argval for ins in dis.get_instructions(code)
+             if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             names |= _names_used(const)

@@ -72,7 +72,7 @@ def _autoencoder(device: torch.device, size: int, epochs: int, seed: int) -> flo
         return bce / len(batch)
 
     history = fit(model, loss_fn, x, epochs=epochs, batch_size=64, lr=3e-3,
-                  seed=seed, device=device, progress=False, live_plot=False)
+                  seed=seed, device=device, progress=False)
     return history.last("loss")
 
 

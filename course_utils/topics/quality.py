@@ -286,7 +286,7 @@ class SampleQuality:
         def train(m):
             return fit(m, loss_fn, (train_set.images, train_set.labels),
                        epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
-                       device=device, progress=False, live_plot=False)
+                       device=device, progress=False)
 
         settings = {"n_train": len(train_set), "epochs": epochs, "seed": seed,
                     "lr": lr, "batch_size": batch_size, "data": train_set.name,
