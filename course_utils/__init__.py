@@ -1,22 +1,32 @@
 """Helpers for the course "Deep Generative Models" (chapter 7) as notebooks.
 
-Modules, by concern (nothing runs on import):
+The package has three layers; a module imports only from its own layer or the
+ones above it in this list, and nothing runs on import.
 
-- ``config``: ``setup()`` seeds everything, picks the device, the figure style and
-  reports fast mode; ``pick(full, fast)``; ``seeded(seed)``; ``data_dir()``; the
-  table of ``COURSE_*`` settings and their one parser, ``env_setting(name)``.
-- ``data``: the bundled digits and Fashion-MNIST as tensors in [0, 1].
-- ``training``: ``fit()``, the one training loop, and its ``History``.
-- ``plotting``: image grids, latent scatter plots, loss curves.
-- ``cache``: trained models cached as state dicts under ``data/models``.
-- ``checks`` and ``exercises``: exercise checks with hints and solutions.
-- ``widgets``: the interactive views (core ipywidgets, 7.7 and 8).
-- ``linear``, ``objects``, ``models``, ``metrics``, ``divergences``, ``vae``,
-  ``gan``: what the notebooks of each topic share with the tests and the benchmark.
-- ``glossary`` and ``envcheck``: notebook 00's glossary and environment check.
-- ``publish`` and ``colab``: Colab set-up, slides, an executed HTML copy.
-- ``editions``: ``python -m course_utils.tools.editions`` writes the student edition.
-- ``errors``: the course's errors, shown as one clear message in Jupyter.
+``course_utils.core``: what every notebook stands on
+    ``config`` (``setup()``, ``pick``, ``seeded``, the one parser of the
+    ``COURSE_*`` settings), ``errors`` (one clear message in Jupyter), ``arrays``
+    (the one converter to NumPy), ``data`` (Fashion-MNIST and the digits),
+    ``synthetic`` (every data set generated from a seed, with its density),
+    ``training`` (``fit`` and its ``History``), ``cache`` (trained models, keyed
+    on their code), ``results`` (numbers a notebook records for the benchmark),
+    ``plotting``, ``widgets`` and ``checks`` (exercise checks).
+
+``course_utils.topics``: one module per chapter topic, maths only
+    ``pca`` (01, 02), ``autoencoder`` (03), ``elbo`` (04), ``kl`` and
+    ``gaussian_kl`` (05), ``vae`` and ``likelihood`` (06), ``gan`` and ``modes``
+    (07), ``quality`` (the sample-quality ruler of 03, 06, 07), ``glossary``
+    (00), the exercises (``exercises.nbNN``) and the topics' own figures
+    (``figures``). ``autoencoder``, ``gaussian_kl``, ``vae`` and ``gan`` are
+    generated from the notebooks that teach them (``python -m
+    course_utils.tools.export``): edit the notebook, not the module.
+
+``course_utils.tools``: for maintainers and lecturers
+    ``editions`` (the student edition), ``export`` (notebook cells to modules),
+    ``publish`` with ``links``, ``notebooks``, ``prepare``, ``assets``, ``site``
+    (badges, slides, an executed HTML copy), ``execute`` (the one notebook
+    runner), ``benchmark`` and ``benchmark_report``, ``colab``, ``envcheck``,
+    ``gpu_check``.
 """
 
 from course_utils.core.config import get_device, pick, seeded, set_seed, setup

@@ -399,7 +399,7 @@ def test_vae_versus_recipe_glue(monkeypatch):
     assert out["loss_difference"] == pytest.approx(-1.0)
     assert out["course"]["recipe"] == {"hidden": [400]} and out["course"]["epochs"] == 6
     skipped = quality.vae_versus_recipe(threads=1, skip_recipe=True,
-                                        log=lambda text: None)
+                                        log=lambda text: None, vae=fake_vae)
     assert "recipe" not in skipped and "time_ratio" not in skipped
 
 

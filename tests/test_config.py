@@ -13,7 +13,7 @@ import torch
 
 from course_utils.core import cache, config, data
 from course_utils.core.errors import ConfigError, CourseError
-from course_utils.tools import publish
+from course_utils.tools import assets
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -152,7 +152,7 @@ def test_a_bad_value_is_one_line_naming_variable_value_and_what_it_accepts(
     ("COURSE_OFFLINE", lambda: data.find_fashion_files("train", download=True)),
     ("COURSE_FASHION_DIR", data.fashion_available),
     ("COURSE_DATA_DIR", config.data_dir),
-    ("COURSE_WEB_ASSETS", publish.web_assets_dir),
+    ("COURSE_WEB_ASSETS", assets.web_assets_dir),
 ])
 def test_every_reader_in_the_package_uses_the_one_parser(monkeypatch, tmp_path, name,
                                                          reader):

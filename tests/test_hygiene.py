@@ -168,3 +168,59 @@ def test_ruff_is_clean():
     result = subprocess.run(["ruff", "check", "course_utils", "tests", "notebooks"],
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+# The package's structure (README, "How the code is organised") ----------------
+
+LAYERS = ("core", "topics", "tools")  # a layer imports only from itself and before
+PACKAGE_MODULES = sorted(p for p in (ROOT / "course_utils").rglob("*.py")
+                         if "exercises" not in p.parts or p.name == "__init__.py")
+
+
+def _module_imports(path: Path) -> list[tuple[ast.AST, str, list[str]]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.append((node, node.module, [a.name for a in node.names]))
+        elif isinstance(node, ast.Import):
+            out.extend((node, a.name, []) for a in node.names)
+    return out
+
+
+@pytest.mark.parametrize("path", PACKAGE_MODULES,
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_layers_private_names_and_size(path):
+    rel = path.relative_to(ROOT / "course_utils").parts
+    layer = LAYERS.index(rel[0]) if rel[0] in LAYERS else None
+    for node, module, names in _module_imports(path):
+        parts = module.split(".")
+        if parts[0] == "course_utils" and len(parts) > 1 and layer is not None:
+            assert LAYERS.index(parts[1]) <= layer, (
+                f"{path.name}:{node.lineno}: the {LAYERS[layer]} layer imports from "
+                f"{parts[1]} ({module})")
+        private = [n for n in names if n.startswith("_") and n != "__future__"]
+        assert not private or parts[0] != "course_utils", (
+            f"{path.name}:{node.lineno}: imports private names {private} of {module}")
+    lines = path.read_text(encoding="utf-8").count("\n")
+    assert lines <= 400, f"{path.name} has {lines} lines; split it by job"
+
+
+@pytest.mark.parametrize("path", PACKAGE_MODULES,
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_imports_inside_functions_say_why(path):
+    """An import inside a function is there for a heavy optional dependency or a
+    cycle, and a comment on it or just above says which."""
+    text = path.read_text(encoding="utf-8").splitlines()
+    tree = ast.parse("\n".join(text))
+    for fn in ast.walk(tree):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(fn):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                here = text[node.lineno - 1]
+                above = text[node.lineno - 2].strip()
+                assert "#" in here or above.startswith("#") or (
+                    above.startswith(("import ", "from "))), (
+                    f"{path.name}:{node.lineno}: an import inside a function needs "
+                    "a comment saying which heavy dependency or cycle it avoids")

@@ -1,1 +1,3 @@
-"""Core: what every notebook stands on."""
+"""Core: what every notebook stands on (settings, errors, data, training, cache,
+results, plotting, widgets, exercise checks). Imports nothing from ``topics``
+or ``tools``."""

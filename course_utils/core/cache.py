@@ -8,10 +8,12 @@ name carries a hash of three things, so that nothing stale is ever loaded:
 - the training settings (data size, epochs, seed, ...);
 - the *code*: the methods of the model's classes and the training function,
   followed into every function and class of the course they call (in the
-  notebook or in ``course_utils``). Edit the ``VAE`` class or its loss in
-  notebook 06, run the cell again, and the cache trains the edited model instead
-  of loading the old weights. Comments and line numbers do not count; the
-  notebook's copy and the package's copy of the same code hash the same.
+  notebook or in ``course_utils``) and the constants they read (numbers,
+  strings, tuples; lists and dicts belong in the settings). Edit the ``VAE``
+  class or its loss in notebook 06, run the cell again, and the cache trains the
+  edited model instead of loading the old weights. Comments and line numbers do
+  not count; the notebook's copy and the package's copy of the same code hash
+  the same.
 
 A corrupt or unreadable file is retrained too. ``COURSE_NO_CACHE=1`` turns the
 cache off (the benchmark measures cold runs with it).
@@ -95,12 +97,21 @@ def _names_used(code: types.CodeType) -> set[str]:
     return names
 
 
+def _is_constant(value: Any) -> bool:
+    """Numbers, strings and tuples of them: values code can read but not change.
+    (A list or dict a function uses may grow between two calls; what training
+    depends on goes into ``settings``.)"""
+    if isinstance(value, _PLAIN):
+        return True
+    return isinstance(value, (tuple, frozenset)) and all(map(_is_constant, value))
+
+
 def _referenced(value: Any, out: list[str], seen: set[int], label: str) -> None:
-    """Follow a value a function refers to: course code, or a plain constant."""
+    """Follow a value a function refers to: course code, or a constant."""
     if (inspect.isfunction(value) or inspect.isclass(value)) and _is_course_code(
             value):
         _walk(value, out, seen)
-    elif _is_plain(value):
+    elif _is_constant(value):
         out.append(f"{label}={_plain_text(value)}")
 
 

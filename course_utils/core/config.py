@@ -311,6 +311,7 @@ def use_style(presenting: bool | None = None) -> str:
 
     ``presenting=None`` reads ``COURSE_PRESENT``. Returns the style's name.
     """
+    # matplotlib: loaded only when a notebook asks for the figure style
     import matplotlib as mpl
     from cycler import cycler
 

@@ -186,7 +186,7 @@ def find_fashion_files(split: str, download: bool = True) -> tuple[Path, Path]:
 
 def _download(split: str, cache: Path) -> tuple[Path, Path]:
     """Download one split's files into ``cache`` with their checksums (pooch)."""
-    import pooch
+    import pooch  # pooch: only a download needs it, never the offline paths
 
     paths = []
     for kind in ("images", "labels"):
@@ -249,6 +249,7 @@ def load_digits(split: str | None = None, test_fraction: float = 0.25,
     ``split`` None returns all; "train" or "test" returns a fixed stratified split
     (``test_fraction`` of each class in the test set). No network needed.
     """
+    # scikit-learn: slow to import; only the digits need it
     from sklearn.datasets import load_digits as _sk_digits
 
     bunch = _sk_digits()
@@ -259,7 +260,7 @@ def load_digits(split: str | None = None, test_fraction: float = 0.25,
         return ImageSet(images, labels, classes, "digits")
     if split not in ("train", "test"):
         raise ValueError(f"split must be None, 'train' or 'test', got {split!r}")
-    from sklearn.model_selection import train_test_split
+    from sklearn.model_selection import train_test_split  # scikit-learn: as above
 
     idx_train, idx_test = train_test_split(
         np.arange(len(labels)), test_size=test_fraction, random_state=seed,

@@ -208,6 +208,6 @@ def fit(model: torch.nn.Module, loss_fn: LossFn, data: Batch, *, epochs: int,
 
 
 def _progress(total: int):
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # tqdm.auto picks a widget bar in Jupyter: lazily
 
     return tqdm(total=total, desc="epochs", leave=True)

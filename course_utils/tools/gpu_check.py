@@ -29,6 +29,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from course_utils.core.config import as_device, seeded
+from course_utils.core.data import load_digits
+from course_utils.core.training import fit
+from course_utils.topics.quality import SampleQuality
+
 NO_GPU = "no GPU: compared nothing"
 
 
@@ -56,9 +61,6 @@ def _cache_off() -> Iterator[None]:
 
 
 def _autoencoder(device: torch.device, size: int, epochs: int, seed: int) -> float:
-    from course_utils.core.config import seeded
-    from course_utils.core.data import load_digits
-    from course_utils.core.training import fit
 
     x = load_digits("train").flat[:size]
     with seeded(seed):
@@ -77,8 +79,6 @@ def _autoencoder(device: torch.device, size: int, epochs: int, seed: int) -> flo
 
 
 def _quality(device: torch.device, size: int, epochs: int, seed: int) -> float:
-    from course_utils.core.data import load_digits
-    from course_utils.topics.quality import SampleQuality
 
     train = load_digits("train").subset(size, seed=seed)
     ruler = SampleQuality.train(train, load_digits("test"), "gpu-check-digits",
@@ -96,7 +96,6 @@ PATHS: dict[str, tuple[str, Callable[..., float]]] = {
 def compare(devices: Sequence[str], size: int = 1347, epochs: int = 30,
             seed: int = 0) -> list[Row]:
     """Run every path of :data:`PATHS` on each of ``devices``; one row a path."""
-    from course_utils.core.config import as_device
 
     chosen = [as_device(d, where="gpu_check") for d in devices]
     for device in chosen:  # start each device once before timing it

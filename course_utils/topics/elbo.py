@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from course_utils.core.errors import CourseError, ShapeError
 from course_utils.topics.kl import gaussian_log_pdf
@@ -190,8 +191,6 @@ _MAX_SPREAD = {"two-point": 0.99, "uniform": 0.99 / math.sqrt(3), "gamma": 5.0,
 
 
 def _digamma(k: float) -> float:
-    import torch
-
     return float(torch.special.digamma(torch.tensor(k, dtype=torch.float64)))
 
 

@@ -102,7 +102,8 @@ def kl_view(mu: float = 0.0, sigma: float = 1.0) -> dict:
     log_ratio = (-np.log(sigma) - 0.5 * ((z - mu) / sigma) ** 2 + 0.5 * z**2)
     return {
         "mu": mu, "sigma": sigma,
-        "kl": float(kl_standard_normal(torch.tensor(mu), torch.tensor(sigma))),
+        "kl": float(kl_standard_normal(torch.tensor(mu, dtype=torch.float64),
+                                       torch.tensor(sigma, dtype=torch.float64))),
         "kl_reverse": kl_gaussians([0.0], [[1.0]], [mu], [[sigma**2]]),
         "kl_book": 0.5 * (mu**2 + sigma**2 - math.log(sigma**2)),
         "z": z, "q": q, "p": p, "integrand": q * log_ratio,

@@ -54,6 +54,7 @@ from torch import nn
 from course_utils.core.cache import cached_training
 from course_utils.core.config import as_device, pick, seeded
 from course_utils.core.errors import ShapeError
+from course_utils.core.training import evaluate, fit
 
 METRIC_KEYS = ("confidence", "entropy", "diversity", "frechet")
 METRIC_DESCRIPTIONS = {
@@ -272,8 +273,6 @@ class SampleQuality:
         they are the same on every device; training and scoring run on
         ``device``.
         """
-        from course_utils.core.training import evaluate, fit
-
         device = as_device(device, where="SampleQuality")
         pixels = train_set.flat.shape[1]
         with seeded(seed):
