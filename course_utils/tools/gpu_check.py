@@ -10,7 +10,11 @@ relative difference and the seconds each took. Paths:
 - ``autoencoder``: :func:`training.fit` on a small MLP autoencoder of the 8x8
   digits (final training loss, binary cross-entropy summed over pixels);
 - ``quality``: the sample-quality classifier of the digits
-  (:meth:`quality.SampleQuality.train`; accuracy on the test digits).
+  (:meth:`quality.SampleQuality.train`; accuracy on the test digits);
+- ``vae``: notebook 06's recipe (:func:`vae.train_fashion_vae`) on the digits,
+  shrunk (final negative ELBO);
+- ``gan``: notebook 07's alternating loop (:func:`gan.train_gan`) on the ring of
+  Gaussians (mean discriminator loss of the last 20 steps).
 
 Without a GPU it says ``no GPU: compared nothing`` and exits with 0;
 ``--cpu-only`` runs the CPU column anyway (the unit test does, with ``--size``).
@@ -31,7 +35,10 @@ from torch import nn
 
 from course_utils.core.config import as_device, seeded
 from course_utils.core.data import load_digits
+from course_utils.core.synthetic import ring_centers, sample_ring
 from course_utils.core.training import fit
+from course_utils.topics import gan, vae
+from course_utils.topics.autoencoder import mlp
 from course_utils.topics.quality import SampleQuality
 
 NO_GPU = "no GPU: compared nothing"
@@ -61,7 +68,6 @@ def _cache_off() -> Iterator[None]:
 
 
 def _autoencoder(device: torch.device, size: int, epochs: int, seed: int) -> float:
-
     x = load_digits("train").flat[:size]
     with seeded(seed):
         model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 2),
@@ -79,7 +85,6 @@ def _autoencoder(device: torch.device, size: int, epochs: int, seed: int) -> flo
 
 
 def _quality(device: torch.device, size: int, epochs: int, seed: int) -> float:
-
     train = load_digits("train").subset(size, seed=seed)
     ruler = SampleQuality.train(train, load_digits("test"), "gpu-check-digits",
                                 hidden=(128, 32), epochs=epochs, seed=seed,
@@ -87,16 +92,37 @@ def _quality(device: torch.device, size: int, epochs: int, seed: int) -> float:
     return float(ruler.accuracy)
 
 
+def _vae(device: torch.device, size: int, epochs: int, seed: int) -> float:
+    images = load_digits("train").images[:size]
+    _, history = vae.train_fashion_vae(
+        images, seed, device=device, progress=False, epochs=max(1, epochs // 3),
+        batch_size=64, hidden=(64,), latent_dim=4, input_pca=16, max_lr=3e-3)
+    return history.last("loss")
+
+
+def _gan(device: torch.device, size: int, epochs: int, seed: int) -> float:
+    centers = ring_centers(8, 2.0)
+    with seeded(seed):
+        generator = mlp([2, 32, 32, 2])
+        discriminator = mlp([2, 32, 32, 1])
+    history = gan.train_gan(
+        generator, discriminator, lambda n, g: sample_ring(n, g, centers, 0.05),
+        gan.discriminator_loss, gan.generator_loss_nonsaturating, latent_dim=2,
+        steps=10 * epochs, batch_size=64, seed=seed, device=device)
+    return sum(history.d_loss[-20:]) / len(history.d_loss[-20:])
+
+
 PATHS: dict[str, tuple[str, Callable[..., float]]] = {
     "autoencoder": ("final training loss", _autoencoder),
     "quality": ("test accuracy", _quality),
+    "vae": ("final training loss", _vae),
+    "gan": ("discriminator loss", _gan),
 }
 
 
 def compare(devices: Sequence[str], size: int = 1347, epochs: int = 30,
             seed: int = 0) -> list[Row]:
     """Run every path of :data:`PATHS` on each of ``devices``; one row a path."""
-
     chosen = [as_device(d, where="gpu_check") for d in devices]
     for device in chosen:  # start each device once before timing it
         torch.ones(1, device=device).sum().item()
