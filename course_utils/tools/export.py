@@ -119,7 +119,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true",
                         help="only report the modules that differ (exit 1 if any)")
     args = parser.parse_args(argv)
-    if args.check:
+    try:
+        return _run(args.check)
+    except ExportError as err:
+        print(f"export: {err}", file=sys.stderr)
+        return 2
+
+
+def _run(check: bool) -> int:
+    if check:
         differ = stale()
         for export in differ:
             print(f"differs   {export.module}  (from notebooks/{export.notebook})")

@@ -214,5 +214,6 @@ ex3 = Exercise(
         # one standard deviation instead of three
         lambda s, c, std: _reference_modes_covered(s, c, std / 3),
     ),
-    success="This is gan.mode_coverage, the measure of section 3.",
+    success="This is mode_coverage (course_utils.topics.modes), the measure of "
+            "section 3.",
 )
