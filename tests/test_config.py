@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.core import cache, config, data
+from course_utils.core import cache, config, data, paths
 from course_utils.core.errors import ConfigError, CourseError
 from course_utils.tools import assets
 
@@ -84,7 +84,7 @@ def test_setup_reports_its_choices(monkeypatch, capsys):
 
 def test_data_dir_honours_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "cache"))
-    assert config.data_dir() == tmp_path / "cache" and (tmp_path / "cache").is_dir()
+    assert paths.data_dir() == tmp_path / "cache" and (tmp_path / "cache").is_dir()
 
 
 def test_importing_the_package_has_no_side_effects():
@@ -151,7 +151,7 @@ def test_a_bad_value_is_one_line_naming_variable_value_and_what_it_accepts(
     ("COURSE_NO_CACHE", cache.cache_enabled),
     ("COURSE_OFFLINE", lambda: data.find_fashion_files("train", download=True)),
     ("COURSE_FASHION_DIR", data.fashion_available),
-    ("COURSE_DATA_DIR", config.data_dir),
+    ("COURSE_DATA_DIR", paths.data_dir),
     ("COURSE_WEB_ASSETS", assets.web_assets_dir),
 ])
 def test_every_reader_in_the_package_uses_the_one_parser(monkeypatch, tmp_path, name,

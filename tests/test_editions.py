@@ -106,3 +106,54 @@ def test_student_run_accepts_only_not_implemented(tmp_path, stub_body, should_pa
          str(tmp_path), "-c", os.devnull, str(path)],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert (result.returncode == 0) == should_pass, result.stdout[-2000:]
+
+
+# --force keeps a backup; --out may not be the lecturer folder ------------------
+
+def _edition(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "01_demo.ipynb").write_text(json.dumps(_notebook()))
+    generate(src, out)
+    return src, out
+
+
+def test_force_keeps_a_timestamped_backup_and_says_where(tmp_path, capsys):
+    src, out = _edition(tmp_path)
+    target = out / "01_demo.ipynb"
+    edited = target.read_text().replace("x = 1", "x = 2  # my work")
+    target.write_text(edited)
+    changed = _notebook()
+    changed["cells"][1]["source"] = "x = 3"
+    (src / "01_demo.ipynb").write_text(json.dumps(changed))
+    assert main(["--src", str(src), "--out", str(out)]) == 1
+    assert "--force" not in capsys.readouterr().err  # the advice is not to destroy
+    assert main(["--src", str(src), "--out", str(out), "--force"]) == 0
+    said = capsys.readouterr().out
+    (backup,) = (out / "backups").glob("01_demo-*.ipynb")
+    assert backup.read_text() == edited and str(backup) in said
+    assert "x = 3" in target.read_text()
+
+
+def test_out_may_not_be_the_lecturer_folder(tmp_path):
+    src, _ = _edition(tmp_path)
+    lecturer = (src / "01_demo.ipynb").read_text()
+    with pytest.raises(EditionError, match="lecturer notebooks"):
+        generate(src, src, force=True)
+    assert main(["--src", str(src), "--out", str(src), "--force"]) == 2
+    assert (src / "01_demo.ipynb").read_text() == lecturer
+
+
+def test_a_notebook_saved_again_unchanged_is_not_an_edit(tmp_path):
+    src, out = _edition(tmp_path)
+    target = out / "01_demo.ipynb"
+    # another writer: sorted keys, its own indentation, sources as one string
+    nb = json.loads(target.read_text())
+    for cell in nb["cells"]:
+        cell["source"] = "".join(cell["source"])
+    target.write_text(json.dumps(nb, indent=2, sort_keys=True))
+    changed = _notebook()
+    changed["cells"][1]["source"] = "x = 3"
+    (src / "01_demo.ipynb").write_text(json.dumps(changed))
+    report = generate(src, out)
+    assert report["written"] == ["01_demo.ipynb"] and not report["kept"]

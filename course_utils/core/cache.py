@@ -31,14 +31,17 @@ import inspect
 import json
 import os
 import sys
+import tempfile
 import types
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from course_utils.core.config import as_device, data_dir, env_setting
+from course_utils.core.config import as_device, env_setting
+from course_utils.core.paths import data_dir
 
 _PLAIN = (bool, int, float, str, type(None))
 
@@ -239,9 +242,27 @@ def cached_training(name: str, model: torch.nn.Module,
                       "training again.")
     result = train(model)
     if cache_enabled():
+        _save(path, model, result)
+    return result
+
+
+def _save(path: Path, model: torch.nn.Module, result: Any) -> None:
+    """Write the weights and the result atomically, through a temporary file of
+    this writer's own (two notebooks may save the same model at once); a failed
+    save is one warning, never a lost model: it stays trained in memory."""
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    tmp = None
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=path.stem + ".",
+                                        suffix=".tmp")
+        os.close(handle)
+        tmp = Path(name)
         torch.save({"state_dict": state, "result": _to_stored(result)}, tmp)
         os.replace(tmp, path)  # atomic: an interrupted save leaves no corrupt file
-    return result
+    except OSError as err:
+        warnings.warn(f"Could not save the trained model to {path} "
+                      f"({type(err).__name__}: {err}); it is trained for this "
+                      "session but will be trained again next time.", stacklevel=3)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)

@@ -274,9 +274,17 @@ def get_device() -> torch.device:
 
 
 def set_threads() -> int:
-    """Apply ``COURSE_THREADS`` to torch if set; return torch's thread count."""
+    """Apply ``COURSE_THREADS`` to torch if set, at most one thread per core (more
+    only slow torch down: 100 threads ran five times slower on 2 cores), saying so
+    when it cuts; return torch's thread count."""
     threads = env_setting("COURSE_THREADS")
     if threads is not None:
+        cores = os.cpu_count() or 1
+        if threads > cores:
+            print(f"COURSE_THREADS={threads} is more than this machine's {cores} "
+                  f"cores; using {cores} (more threads than cores only slow torch "
+                  "down).")
+            threads = cores
         torch.set_num_threads(threads)
     return torch.get_num_threads()
 
@@ -374,26 +382,3 @@ def setup(seed: int | None = None, presenting: bool | None = None,
     if not quiet:
         print(cfg)
     return cfg
-
-
-def repo_root() -> Path | None:
-    """The course checkout this package lives in, or None when installed elsewhere."""
-    root = Path(__file__).resolve().parents[2]  # course_utils/core/config.py
-    return root if (root / "notebooks").is_dir() else None
-
-
-def data_dir() -> Path:
-    """Where the course caches data sets and trained models.
-
-    ``COURSE_DATA_DIR`` if set; else ``data/`` of the checkout; else
-    ``~/.cache/dgm-course`` (for example on Colab when installed from a URL).
-    """
-    env = env_setting("COURSE_DATA_DIR")
-    if env is not None:
-        path = env
-    elif repo_root() is not None:
-        path = repo_root() / "data"
-    else:
-        path = Path.home() / ".cache" / "dgm-course"
-    path.mkdir(parents=True, exist_ok=True)
-    return path

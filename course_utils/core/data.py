@@ -17,14 +17,16 @@ When none works, :class:`DataUnavailableError` says how to get the files.
 from __future__ import annotations
 
 import gzip
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from course_utils.core.config import data_dir, env_setting, make_generator
+from course_utils.core.config import env_setting, make_generator
 from course_utils.core.errors import DataUnavailableError
+from course_utils.core.paths import data_dir
 
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
                    "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -45,8 +47,7 @@ HOW_TO_GET_FASHION = (
     "Fashion-MNIST was not found. Get it in one of these ways, then run the cell "
     "again:\n"
     "  * Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist\n"
-    "  * with a network: unset COURSE_OFFLINE and the course downloads it once "
-    "into {cache}\n"
+    "  * {network}\n"
     "  * by hand: put the four files train-images-idx3-ubyte.gz, "
     "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz "
     "into {cache} (or point COURSE_FASHION_DIR at their folder).\n"
@@ -115,7 +116,7 @@ def read_idx(path: str | Path) -> np.ndarray:
             raw = f.read()
     except FileNotFoundError:
         raise DataUnavailableError(f"{path} does not exist.") from None
-    except (OSError, EOFError) as err:  # bad gzip stream, truncated file
+    except (OSError, EOFError, zlib.error) as err:  # bad gzip stream, truncation
         raise DataUnavailableError(
             f"{path} is corrupt ({err}). Delete it and load again.") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
@@ -174,14 +175,20 @@ def find_fashion_files(split: str, download: bool = True) -> tuple[Path, Path]:
             if all(p.is_file() for p in paths):
                 return paths[0], paths[1]
     cache = data_dir() / "fashion-mnist"
+    if _offline():
+        network = ("with a network: unset COURSE_OFFLINE (it is set now) and the "
+                   f"course downloads it once into {cache}")
+    else:
+        network = f"with a network the course downloads it once into {cache}"
+    how = HOW_TO_GET_FASHION.format(cache=cache, network=network)
     if download and not _offline():
         try:
             return _download(split, cache)
         except Exception as err:  # no network, bad checksum, ...
             raise DataUnavailableError(
-                HOW_TO_GET_FASHION.format(cache=cache)
-                + f"\n(The download failed: {type(err).__name__}: {err})") from None
-    raise DataUnavailableError(HOW_TO_GET_FASHION.format(cache=cache))
+                how + f"\n(The download failed: {type(err).__name__}: {err})"
+            ) from None
+    raise DataUnavailableError(how)
 
 
 def _download(split: str, cache: Path) -> tuple[Path, Path]:

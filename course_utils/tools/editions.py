@@ -18,9 +18,13 @@ Usage (from the repository root)::
     python -m course_utils.tools.editions            # writes notebooks/student/
     python -m course_utils.tools.editions --out DIR  # somewhere else
 
-A notebook already in the output folder that differs from what this command last
-wrote there (the student edited or ran it) is never overwritten: it is reported
-and kept. ``--force`` overwrites anyway.
+A notebook already in the output folder whose content differs from what this
+command last wrote there (the student edited or ran it) is never overwritten: it
+is reported and kept. A notebook JupyterLab saved again without a change counts
+as unchanged (the content is compared, not the file's bytes or key order).
+``--force`` replaces edited notebooks too, after copying each one to
+``<out>/backups/<name>-<date>-<time>.ipynb``, and says where. The output folder
+may not be the lecturer notebooks' folder.
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ import argparse
 import copy
 import hashlib
 import json
+import shutil
 import sys
+import time
 from pathlib import Path
 
 from course_utils.core.errors import CourseError
@@ -85,8 +91,41 @@ def student_notebook(nb: dict, name: str = "notebook") -> dict:
     return out
 
 
+BACKUPS = "backups"
+
+
+def _canonical(value):
+    """A notebook's content, whatever the writer: a cell's source as one string
+    (a list of lines or a string on disk), and key order left to json's sort."""
+    if isinstance(value, dict):
+        return {k: ("".join(v) if k == "source" and isinstance(v, list)
+                    else _canonical(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value
+
+
 def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """A fingerprint of a notebook's content (not of its bytes)."""
+    try:
+        content = json.dumps(_canonical(json.loads(text)), sort_keys=True)
+    except json.JSONDecodeError:  # not a notebook any more: its bytes, then
+        content = text
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def _backup(target: Path) -> Path:
+    """Copy ``target`` into ``backups/`` beside it, under a timestamped name."""
+    folder = target.parent / BACKUPS
+    folder.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    copy_path = folder / f"{target.stem}-{stamp}{target.suffix}"
+    n = 1
+    while copy_path.exists():
+        n += 1
+        copy_path = folder / f"{target.stem}-{stamp}-{n}{target.suffix}"
+    shutil.copy2(target, copy_path)
+    return copy_path
 
 
 def _dump(nb: dict) -> str:
@@ -96,33 +135,45 @@ def _dump(nb: dict) -> str:
 def generate(src_dir: Path, out_dir: Path, force: bool = False) -> dict[str, list]:
     """Write the student edition of every ``src_dir/*.ipynb`` into ``out_dir``.
 
-    Returns ``{"written": [...], "unchanged": [...], "kept": [...]}`` (file names);
-    ``kept`` are files the student changed, which are not overwritten.
+    Returns ``{"written": [...], "unchanged": [...], "kept": [...], "backups":
+    [...]}``: file names; ``kept`` are files the student changed, not overwritten;
+    with ``force`` they are replaced and ``backups`` lists where each went.
     """
     src_dir, out_dir = Path(src_dir), Path(out_dir)
     notebooks = sorted(src_dir.glob("[0-9][0-9]_*.ipynb"))
     if not notebooks:
         raise EditionError(f"no lecturer notebooks (NN_*.ipynb) found in {src_dir}")
+    if out_dir.resolve() == src_dir.resolve():
+        raise EditionError(f"--out {out_dir} is the lecturer notebooks' folder: the "
+                           "student edition would overwrite them. Choose another "
+                           "folder (the default is notebooks/student).")
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = out_dir / MANIFEST
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
         manifest = {}
-    report: dict[str, list] = {"written": [], "unchanged": [], "kept": []}
+    report: dict[str, list] = {"written": [], "unchanged": [], "kept": [],
+                               "backups": []}
     for path in notebooks:
         nb = json.loads(path.read_text(encoding="utf-8"))
         text = _dump(student_notebook(nb, path.name))
         target = out_dir / path.name
         if target.exists():
-            current = _digest(target.read_text(encoding="utf-8"))
+            on_disk = target.read_text(encoding="utf-8")
+            current = _digest(on_disk)
             if current == _digest(text):
                 report["unchanged"].append(path.name)
                 manifest[path.name] = current
                 continue
-            if current != manifest.get(path.name) and not force:
-                report["kept"].append(path.name)
-                continue
+            # manifests written before contents were compared hold the bytes' hash
+            as_written = (manifest.get(path.name) in
+                          (current, hashlib.sha256(on_disk.encode()).hexdigest()))
+            if not as_written:
+                if not force:
+                    report["kept"].append(path.name)
+                    continue
+                report["backups"].append(str(_backup(target)))
         target.write_text(text, encoding="utf-8")
         manifest[path.name] = _digest(text)
         report["written"].append(path.name)
@@ -132,8 +183,9 @@ def generate(src_dir: Path, out_dir: Path, force: bool = False) -> dict[str, lis
 
 
 def main(argv: list[str] | None = None) -> int:
-    # core.config imports torch, which writing the student edition does not need
-    from course_utils.core.config import repo_root
+    # core.paths imports core.config and torch, which writing the edition does not
+    # need
+    from course_utils.core.paths import repo_root
 
     root = repo_root() or Path.cwd()
     parser = argparse.ArgumentParser(
@@ -144,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=root / "notebooks" / "student",
                         help="output folder (default: notebooks/student/)")
     parser.add_argument("--force", action="store_true",
-                        help="overwrite notebooks the student has changed")
+                        help="replace notebooks the student has changed, after "
+                             "copying each to <out>/backups/")
     args = parser.parse_args(argv)
     try:
         report = generate(args.src, args.out, force=args.force)
@@ -155,9 +208,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote     {args.out / name}")
     for name in report["unchanged"]:
         print(f"unchanged {args.out / name}")
+    for copy_path in report["backups"]:
+        print(f"backed up your edited copy to {copy_path}")
     for name in report["kept"]:
         print(f"KEPT      {args.out / name}: you have changed it, so it was not "
-              "overwritten. Move it away (or pass --force) to get a fresh copy.",
+              "overwritten. To get a fresh copy, rename or move yours first.",
               file=sys.stderr)
     return 1 if report["kept"] else 0
 

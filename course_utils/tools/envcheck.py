@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib
 import platform
 
-from course_utils.core.config import data_dir, get_device
+from course_utils.core.config import get_device
 from course_utils.core.data import SYSTEM_FASHION_DIR, fashion_available
+from course_utils.core.paths import data_dir
 
 PACKAGES = ("torch", "numpy", "matplotlib", "sklearn", "ipywidgets", "tqdm", "pooch")
 

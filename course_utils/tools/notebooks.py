@@ -32,7 +32,7 @@ def cell_tags(cell: dict) -> list[str]:
 def repo_path(*parts: str) -> Path:
     """A path under the repository's root (the current folder outside a clone)."""
     # core.config imports torch, which the publishing commands do not need
-    from course_utils.core.config import repo_root
+    from course_utils.core.paths import repo_root
 
     return (repo_root() or Path.cwd()).joinpath(*parts)
 
