@@ -2,20 +2,25 @@
 
 The book's section titles are in English and its prose in Hebrew; a student who
 reads a Hebrew term in the chapter finds here the word the notebooks use, and the
-notebook where the idea is taught.
+notebook where the idea is taught. :func:`lookup` finds a term in the forms the
+chapter writes it: with the one-letter prefixes of Hebrew (ה, ב, ל, ו, ש, מ, כ and
+their combinations, as in "ובמרחב"), in the plural and in the construct state
+("לווקטורים העצמיים", "אקטיבציות", "דגימות" all find their entries).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Term:
-    hebrew: str
-    english: str
+    hebrew: str    # as the chapter writes it; alternatives separated by " / "
+    english: str   # the word the notebooks use (and must contain)
     notebook: str  # where the idea is taught, e.g. "01"
     note: str = ""
+    in_chapter: bool = True  # False: the course's word, not the chapter's
 
 
 GLOSSARY: tuple[Term, ...] = (
@@ -24,51 +29,141 @@ GLOSSARY: tuple[Term, ...] = (
     Term("מודל דיסקרימנטיבי", "discriminative model", "00",
          "maps an input to an output; cannot create new data"),
     Term("פילוג / התפלגות", "distribution", "04"),
+    Term("הסתברות", "probability", "04"),
+    Term("פונקציית המחיר", "cost function", "04",
+         "the chapter's name for the objective; the course says loss"),
     Term("הורדת מימד", "dimensionality reduction", "01"),
+    Term("מימד", "dimension", "01", "n for the data, m for the codes"),
+    Term("חד-מימדי / חד-מימד", "one-dimensional", "03", "a 1-D code"),
+    Term("דו-מימדי / דו-מימד", "two-dimensional", "03", "a 2-D code"),
     Term("המרחב הלטנטי", "latent space", "01",
          "the low-dimensional space of the codes z = e(x)"),
-    Term("ייצוג", "representation, code", "01"),
-    Term("קידוד / מקודד", "encoding / encoder e(x)", "01"),
-    Term("פענוח / מפענח", "decoding / decoder d(z)", "01"),
-    Term("שחזור", "reconstruction d(e(x))", "01"),
+    Term("ייצוג", "representation", "01", "the code z = e(x)"),
+    Term("קידוד", "encoding", "01", "what the encoder e(x) does"),
+    Term("מקודד", "encoder", "01", "the chapter writes encoder in English",
+         in_chapter=False),
+    Term("פענוח", "decoding", "01", "what the decoder d(z) does"),
+    Term("מפענח", "decoder", "01", "the chapter writes decoder in English",
+         in_chapter=False),
+    Term("שחזור", "reconstruction", "01", "d(e(x))"),
     Term("שגיאת שחזור", "reconstruction error", "01",
          "the chapter's eps(x, d(e(x))); the notebooks use the squared error"),
+    Term("ההפרש", "difference", "01", "the chapter's eps(x, d(e(x)))"),
     Term("בסיס אורתוגונלי", "orthogonal basis", "01"),
     Term("מטריצת covariance", "covariance matrix", "01"),
     Term("ווקטורים עצמיים", "eigenvectors", "01"),
-    Term("טרנספורמציה לינארית", "linear transformation (linear map)", "02"),
+    Term("טרנספורמציה לינארית", "linear map", "02",
+         "a linear transformation: x -> W x"),
+    Term("בלתי תלויים", "independent", "02",
+         "the chapter says PCA's coordinates are; they are uncorrelated"),
+    Term("רשת נוירונים", "neural network", "02"),
     Term("שכבה חבויה", "hidden layer", "02"),
     Term("אקטיבציה לא לינארית", "non-linear activation", "03"),
+    Term("פיצ'רים", "features", "03", "the observed variables of an example"),
     Term("צוואר בקבוק", "bottleneck", "03",
          "the narrow middle layer of an autoencoder"),
-    Term("דרגות חופש", "degrees of freedom (capacity)", "03"),
-    Term("תוחלת", "expectation, mean", "04", "E[X]"),
+    Term("דרגות חופש", "degrees of freedom", "03", "the capacity of a network"),
+    Term("מבנה", "structure", "03", "what a too-drastic reduction loses"),
+    Term("חסרת משמעות", "meaningless", "03",
+         "a random point of an autoencoder's latent space decodes to nothing"),
+    Term("תוחלת", "expectation", "04", "E[X]"),
+    Term("ממוצע", "mean", "04", "an average over samples"),
     Term("שונות", "variance", "05", "sigma^2"),
     Term("אי-שוויון ינסן", "Jensen's inequality", "04",
          "log E[X] >= E[log X] for the concave log"),
     Term("קירוב", "approximation", "04"),
     Term("חוק בייס", "Bayes' rule", "04", "p(z|x) = p(x|z) p(z) / p(x)"),
-    Term("מרחק KL", "Kullback-Leibler divergence", "05",
-         "called a distance in the chapter; it is not symmetric"),
+    Term("מרחק KL", "KL divergence", "05",
+         "Kullback-Leibler; called a distance in the chapter, it is not symmetric"),
     Term("נוסחה סגורה", "closed form", "05"),
-    Term("התפלגות נורמלית", "normal (Gaussian) distribution", "05"),
-    Term("רגולריזציה", "regularization", "06"),
+    Term("התפלגות נורמלית", "normal distribution", "05", "the Gaussian"),
+    Term("פונקציה דטרמיניסטית", "deterministic function", "06",
+         "the decoder's mean f(z)"),
+    Term("קבוע", "constant", "06", "the decoder variance c"),
+    Term("רגולריזציה", "regularisation", "06"),
     Term("דגימה", "sampling", "06"),
-    Term("דוגמאות חדשות", "new samples (generated data)", "06"),
+    Term("דוגמאות חדשות", "new samples", "06", "generated data"),
+    Term("GD", "gradient descent", "02", "the chapter's שיטת GD"),
 )
+
+# One-letter words of Hebrew written as prefixes: "and", "that", "from", "as",
+# "to", "in", "the" (the article last: ו-ש-מ-ה-...).
+_PREFIXES = "והבלשמכ"
+_FINAL = str.maketrans("םןץףך", "מנצפכ")
+# plural, construct and adjective endings, longest first
+_SUFFIXES = ("יות", "יים", "ים", "ות", "ית", "יי", "י", "ה", "ת")
+_MIN_STEM = 3
+
+
+def _stems(word: str, prefixed: bool = True) -> set[str]:
+    """The forms a Hebrew word may stand for: without one to three prefix letters
+    (when ``prefixed``: a word of the chapter's text, not of an entry), and
+    without a plural, construct or adjective ending."""
+    word = word.translate(_FINAL).strip("\"'׳״.,:;()")
+    bases = {word}
+    for k in range(1, 4 if prefixed else 1):
+        if len(word) - k >= 2 and all(c in _PREFIXES for c in word[:k]):
+            bases.add(word[k:])
+    if not prefixed and word.startswith("ה") and len(word) > 3:
+        bases.add(word[1:])  # an entry written with the article, "המרחב"
+    stems = set(bases)
+    for base in bases:
+        for suffix in _SUFFIXES:
+            suffix = suffix.translate(_FINAL)
+            if base.endswith(suffix) and len(base) - len(suffix) >= _MIN_STEM:
+                stems.add(base[:-len(suffix)])
+    return stems
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[\s\-/]+", text) if w]
+
+
+def _same_word(query: str, entry: str) -> bool:
+    """Two Hebrew (or English) words that may be forms of one another."""
+    if query.lower() == entry.lower():
+        return True
+    a, b = _stems(query), _stems(entry, prefixed=False)
+    if a & b:
+        return True
+    # "אקטיבצ" (from "אקטיבציות") against "אקטיבצי" (from "אקטיבציה")
+    return any(len(x) >= 4 and len(y) >= 4 and abs(len(x) - len(y)) == 1
+               and (x.startswith(y) or y.startswith(x)) for x in a for y in b)
+
+
+def _matches(query: str, term: Term) -> bool:
+    needle = query.strip().lower()
+    if needle in term.hebrew.lower() or needle in term.english.lower():
+        return True
+    said = _words(query)
+    for form in term.hebrew.split(" / "):
+        entry = _words(form)
+        # the query is (part of) the entry, or the entry stands in the query
+        if said and (all(any(_same_word(w, e) for e in entry) for w in said)
+                     or all(any(_same_word(w, e) for w in said) for e in entry)):
+            return True
+    return False
 
 
 def lookup(text: str) -> list[Term]:
-    """Terms whose Hebrew or English name contains ``text`` (case-insensitive)."""
-    needle = text.strip().lower()
-    if not needle:
+    """The terms ``text`` names: a part of a Hebrew or English entry, or a Hebrew
+    phrase as the chapter writes it (with prefixes, plurals, construct forms)."""
+    if not text.strip():
         return list(GLOSSARY)
-    return [t for t in GLOSSARY
-            if needle in t.hebrew.lower() or needle in t.english.lower()]
+    return [t for t in GLOSSARY if _matches(text, t)]
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a markdown table cell (a ``|`` ends a cell)."""
+    return text.replace("|", "\\|")
 
 
 def as_markdown(terms: list[Term] | tuple[Term, ...] = GLOSSARY) -> str:
-    """A markdown table of ``terms`` (Hebrew, English, notebook, note)."""
+    """A markdown table of ``terms`` (Hebrew, English, notebook, note); the
+    course's own words, not the chapter's, are marked."""
     rows = ["| עברית | English | notebook | note |", "|---|---|---|---|"]
-    rows += [f"| {t.hebrew} | {t.english} | {t.notebook} | {t.note} |" for t in terms]
+    for t in terms:
+        note = t.note if t.in_chapter else f"course term: {t.note}"
+        rows.append(f"| {_cell(t.hebrew)} | {_cell(t.english)} | {t.notebook} | "
+                    f"{_cell(note)} |")
     return "\n".join(rows)

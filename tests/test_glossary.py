@@ -1,0 +1,98 @@
+"""The glossary of notebook 00 works with the chapter's Hebrew as it is written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from course_utils.topics.glossary import GLOSSARY, as_markdown, lookup
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Forms taken from the chapter's text, with the entry each must find.
+CHAPTER_FORMS = {
+    "מודלים דיסקרימנטיביים": "discriminative model",
+    "מודלים גנרטיביים": "generative model",
+    "למודל גנרטיבי": "generative model",
+    "הפילוג": "distribution",
+    "ההתפלגות": "distribution",
+    "מהסתברות": "probability",
+    "פונקציית המחיר": "cost function",
+    "להורדת המימד": "dimensionality reduction",
+    "הורדת במימד": "dimensionality reduction",
+    "המימד": "dimension",
+    "לחד-מימד": "one-dimensional",
+    "חד-מימדי": "one-dimensional",
+    "לדו-מימד": "two-dimensional",
+    "המרחב הלטנטי": "latent space",
+    "במרחב הלטנטי": "latent space",
+    "מהמרחב הלטנטי": "latent space",
+    "לייצוג": "representation",
+    "הקידוד": "encoding",
+    "בפענוח": "decoding",
+    "השחזור": "reconstruction",
+    "שגיאת שחזור": "reconstruction error",
+    "ההפרש": "difference",
+    "בסיס אורתוגונלי": "orthogonal basis",
+    "ומטריצת covariance": "covariance matrix",
+    "לווקטורים העצמיים": "eigenvectors",
+    "טרנספורמציה לינארית": "linear map",
+    "בלתי תלויים": "independent",
+    "ברשת נוירונים": "neural network",
+    "שכבה חבויה": "hidden layer",
+    "שאקטיבציה לא לינארית": "non-linear activation",
+    "באקטיבציות לא לינאריות": "non-linear activation",
+    "אקטיבציות": "non-linear activation",
+    "הפיצ'רים": "features",
+    "צוואר בקבוק": "bottleneck",
+    "דרגות חופש": "degrees of freedom",
+    "המבנה": "structure",
+    "חסרת משמעות": "meaningless",
+    "חסרות משמעות": "meaningless",
+    "התוחלת": "expectation",
+    "הממוצע": "mean",
+    "ושונות": "variance",
+    "מאי-שוויון ינסן": "Jensen's inequality",
+    "בקירוב": "approximation",
+    "חוק בייס": "Bayes' rule",
+    "התפלגות נורמלית": "normal distribution",
+    "נוסחה סגורה": "closed form",
+    "פונקציה דטרמיניסטית": "deterministic function",
+    "לקבוע": "constant",
+    "לרגולריזציה": "regularisation",
+    "דגימות": "sampling",
+    "דוגמאות חדשות": "new samples",
+    "שיטת GD": "gradient descent",
+}
+
+
+def test_the_forms_are_the_chapters():
+    chapter = (ROOT / "tests" / "data" / "chapter_forms.txt")
+    assert len(CHAPTER_FORMS) >= 30
+    if chapter.exists():  # pragma: no cover - an optional copy of the text
+        text = chapter.read_text(encoding="utf-8")
+        assert all(form in text for form in CHAPTER_FORMS)
+
+
+@pytest.mark.parametrize("form, english", CHAPTER_FORMS.items())
+def test_a_chapter_form_finds_its_entry(form, english):
+    found = [t.english for t in lookup(form)]
+    assert english in found, f"{form!r} found {found}, not {english!r}"
+
+
+def test_lookup_both_ways_and_nothing_for_nonsense():
+    assert [t.english for t in lookup("צוואר")] == ["bottleneck"]
+    assert lookup("Jensen")[0].hebrew == "אי-שוויון ינסן"
+    assert lookup("no such term") == [] and lookup("שולחן") == []
+
+
+def test_every_entry_renders_as_one_whole_row():
+    rows = as_markdown().splitlines()[2:]
+    assert len(rows) == len(GLOSSARY)
+    for term, row in zip(GLOSSARY, rows, strict=True):
+        cells = re.split(r"(?<!\\)\|", row)[1:-1]
+        assert len(cells) == 4, f"the row of {term.english!r} splits into {cells}"
+        assert cells[3].strip().replace("\\|", "|").endswith(term.note)
+    assert "course term" in as_markdown([t for t in GLOSSARY if not t.in_chapter])
