@@ -190,3 +190,36 @@ def test_fashion_vae_is_cached_by_data_and_seed(tmp_path,
     assert len(list((tmp_path / "models").glob("*.pt"))) == 1
     fashion_vae(images, seed=1, progress=False, **small)  # another seed: another file
     assert len(list((tmp_path / "models").glob("*.pt"))) == 2
+
+
+def test_log_likelihoods_are_densities():
+    from course_utils.topics.likelihood import log_likelihood
+
+    logits = torch.tensor([[0.7, -1.2]])
+    binary = torch.tensor([[1.0, 0.0]])
+    p = torch.sigmoid(logits)
+    expected = (torch.log(p[0, 0]) + torch.log1p(-p[0, 1])).item()
+    assert log_likelihood(logits, binary).item() == pytest.approx(expected, abs=1e-6)
+    # the continuous Bernoulli integrates to one over [0, 1]; the cross-entropy
+    # on grey levels does not
+    grid = torch.linspace(0.0005, 0.9995, 1000)[:, None]
+    one = torch.full((1000, 1), 0.9)
+    cb = log_likelihood(one, grid, "continuous_bernoulli").exp().mean().item()
+    ce = log_likelihood(one, grid, "bernoulli").exp().mean().item()
+    assert cb == pytest.approx(1.0, abs=1e-3) and abs(ce - 1.0) > 0.05
+    with pytest.raises(ShapeError, match="likelihood"):
+        log_likelihood(logits, binary, "gaussian")
+
+
+def test_log_weights_and_the_effective_sample_size():
+    from course_utils.topics.likelihood import effective_sample_size, log_weights
+
+    model = _model(latent_dim=4)
+    x = (torch.rand(3, 12, generator=torch.Generator().manual_seed(0)) < 0.5).float()
+    for proposal in ("prior", "posterior"):
+        lw = log_weights(model, x, 50, proposal, generator=torch.Generator()
+                         .manual_seed(1))
+        ess = effective_sample_size(lw)
+        assert lw.shape == (50, 3) and bool(((ess >= 1) & (ess <= 50)).all())
+    equal = effective_sample_size(torch.zeros(8, 2))  # equal weights: all count
+    assert torch.allclose(equal, torch.full((2,), 8.0))
