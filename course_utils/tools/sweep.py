@@ -179,9 +179,10 @@ def table(title: str, summary: dict) -> str:
 
 
 def sweep(notebooks: list[Path], seeds: list[int], modes: list[str], out: Path,
-          jobs: int = 1, rerun: bool = False, log=print) -> dict[str, dict]:
+          jobs: int = 1, rerun: bool = False, log=None) -> dict[str, dict]:
     """Run every notebook x mode x seed (reusing kept runs); write and return the
     summaries, by ``"NN-MODE"``."""
+    log = log or (lambda text: print(text, flush=True))
     root = str(Path(__file__).resolve().parents[2])
     todo, kept = [], {}
     for path in notebooks:
