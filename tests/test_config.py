@@ -27,9 +27,11 @@ def test_set_seed_makes_every_generator_repeat(monkeypatch):
     assert draws[0] == draws[1]
 
 
-def test_course_seed_overrides_the_default(monkeypatch):
+def test_course_seed_overrides_the_notebooks_seed_not_an_explicit_one(monkeypatch):
     monkeypatch.setenv("COURSE_SEED", "3")
-    assert config.set_seed(0) == 3
+    assert config.set_seed() == 3  # the notebook's seed: COURSE_SEED decides
+    assert config.set_seed(0) == 0  # an explicit seed (exercise 0.1) is kept
+    assert config.setup(seed=0, quiet=True).seed == 3
     monkeypatch.setenv("COURSE_SEED", "three")
     with pytest.raises(ConfigError, match="whole number"):
         config.resolve_seed()

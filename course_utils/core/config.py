@@ -184,11 +184,11 @@ def resolve_seed(seed: int | None = None) -> int:
 def set_seed(seed: int | None = None) -> int:
     """Seed Python's ``random``, NumPy and torch (CPU and GPU); return the seed used.
 
-    ``COURSE_SEED`` in the environment overrides the argument. This is the one
-    global seeding of the course, done by :func:`setup` at the top of a notebook;
-    package functions use :func:`seeded` or :func:`make_generator` instead.
+    ``seed`` as given; None: the notebook's seed (``COURSE_SEED`` if set, else 0).
+    This is the one global seeding of the course, done by :func:`setup` at the top
+    of a notebook; package functions use :func:`seeded` or :func:`make_generator`.
     """
-    seed = resolve_seed(seed)
+    seed = resolve_seed() if seed is None else int(seed)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
@@ -373,7 +373,7 @@ def setup(seed: int | None = None, presenting: bool | None = None,
     """
     check_settings()
     cfg = CourseConfig(
-        seed=set_seed(seed),
+        seed=set_seed(resolve_seed(seed)),
         device=get_device(),
         fast=is_fast(),
         style=use_style(presenting),
