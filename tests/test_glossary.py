@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -83,6 +84,16 @@ def test_lookup_both_ways_and_nothing_for_nonsense():
     assert [t.english for t in lookup("צוואר")] == ["bottleneck"]
     assert lookup("Jensen")[0].hebrew == "אי-שוויון ינסן"
     assert lookup("no such term") == [] and lookup("שולחן") == []
+
+
+@pytest.mark.parametrize("term", GLOSSARY, ids=lambda t: t.english)
+def test_each_english_term_is_used_in_its_notebook(term):
+    (path,) = (ROOT / "notebooks").glob(f"{term.notebook}_*.ipynb")
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    text = " ".join("".join(c["source"]) for c in nb["cells"]).lower()
+    assert term.english.lower() in re.sub(r"\s+", " ", text), (
+        f"notebook {term.notebook} never says {term.english!r}; point the entry "
+        "where the idea is taught, or use the word there")
 
 
 def test_every_entry_renders_as_one_whole_row():
