@@ -2,6 +2,8 @@
 the maths there has no plotting in it (the generic plots, image grids and loss
 curves, are in :mod:`course_utils.core.plotting`):
 
+- the chapter's diagrams: :func:`draw_encoder_decoder` (figure 7.1, notebook 01)
+  and :func:`draw_autoencoder` (figure 7.3, notebooks 02 and 03);
 - notebook 01: :func:`reconstruction_rows` and the slider :func:`pca_slider`;
 - notebook 04: :func:`draw_jensen`, the Jensen view;
 - notebook 05: :func:`draw_kl_view`, the Gaussian KL view;
@@ -22,6 +24,69 @@ from course_utils.core.errors import CourseError
 from course_utils.core.plotting import image_grid
 from course_utils.topics.modes import mode_coverage
 from course_utils.topics.pca import PCAFit, reconstruction_at
+
+# The chapter's diagrams (figures 7.1 and 7.3) -----------------------------------
+
+
+def _box(ax, x: float, y: float, w: float, h: float, text: str, color: str) -> None:
+    ax.add_patch(plt.Rectangle((x - w / 2, y - h / 2), w, h, facecolor=color,
+                               edgecolor="0.3", alpha=0.35, lw=1.5))
+    ax.text(x, y, text, ha="center", va="center", fontsize="large")
+
+
+def _arrow(ax, x0: float, x1: float, y: float = 0.0) -> None:
+    ax.annotate("", xy=(x1, y), xytext=(x0, y),
+                arrowprops={"arrowstyle": "-|>", "color": "0.3", "lw": 1.5})
+
+
+def draw_encoder_decoder(n: int = 784, m: int = 2, ax=None):
+    """Figure 7.1: x in R^n, the encoder e, the code e(x) in R^m (m < n), the
+    decoder d, and the reconstruction d(e(x)) in R^n. Returns the figure."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 2.4))
+    boxes = [(0.0, 1.4, 1.6, f"$x \\in \\mathbb{{R}}^{{{n}}}$", "C0"),
+             (2.2, 1.2, 1.0, "encoder\n$e$", "C1"),
+             (4.4, 1.5, 0.6, f"$e(x) \\in \\mathbb{{R}}^{{{m}}}$", "C2"),
+             (6.6, 1.2, 1.0, "decoder\n$d$", "C1"),
+             (9.0, 1.9, 1.6, f"$d(e(x)) \\in \\mathbb{{R}}^{{{n}}}$", "C0")]
+    for x, w, h, text, color in boxes:
+        _box(ax, x, 0, w, h, text, color)
+    for (x0, w0, *_), (x1, w1, *_) in zip(boxes, boxes[1:], strict=False):
+        _arrow(ax, x0 + w0 / 2, x1 - w1 / 2)
+    ax.text(4.4, -0.75, "the latent space", ha="center", fontsize="medium")
+    ax.set_xlim(-0.8, 10.0)
+    ax.set_ylim(-1.1, 1.0)
+    ax.axis("off")
+    ax.set_title("Figure 7.1: an encoder-decoder pair; information is lost when "
+                 "$x \\neq d(e(x))$", fontsize="medium")
+    return ax.figure
+
+
+def draw_autoencoder(sizes=(784, 256, 64, 2, 64, 256, 784), ax=None):
+    """Figure 7.3: a neural autoencoder as layers of the given widths, narrowing
+    to the bottleneck (the smallest layer) and widening back. Returns the figure."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 3.2))
+    widest = max(sizes)
+    middle = int(np.argmin(sizes))
+    for i, size in enumerate(sizes):
+        height = 0.25 + 2.5 * np.sqrt(size / widest)
+        color = "C2" if i == middle else ("C0" if i in (0, len(sizes) - 1) else "C1")
+        ax.add_patch(plt.Rectangle((i - 0.2, -height / 2), 0.4, height,
+                                   facecolor=color, edgecolor="0.3", alpha=0.4))
+        ax.text(i, -height / 2 - 0.2, str(size), ha="center", va="top")
+        if i:
+            _arrow(ax, i - 0.8, i - 0.2)
+    ax.text(middle, 1.6, "bottleneck: the code $z$", ha="center")
+    ax.text((middle - 0.5) / 2, 1.6, "encoder ($\\lambda$)", ha="center")
+    ax.text((middle + len(sizes) - 0.5) / 2, 1.6, "decoder ($\\theta$)", ha="center")
+    ax.set_xlim(-0.6, len(sizes) - 0.4)
+    ax.set_ylim(-2.0, 1.9)
+    ax.axis("off")
+    ax.set_title("Figure 7.3: an autoencoder (layer widths below each layer)",
+                 fontsize="medium")
+    return ax.figure
+
 
 # Notebook 01: PCA reconstructions -----------------------------------------------
 
