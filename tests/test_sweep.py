@@ -70,3 +70,21 @@ def test_failing_line_from_an_executed_notebook():
     assert sweep.failing_line(nb) == "cell 1 line 3: assert x >= 7, 'too few'"
     nb["cells"][1]["outputs"] = []
     assert sweep.failing_line(nb) is None
+
+
+def test_notebook_hash_ignores_comments_and_markdown(tmp_path):
+    import nbformat  # only this test writes a notebook file
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# title"),
+                nbformat.v4.new_code_cell("#| export\nx = 1  # one\n# seeds 0-4: 1\n")]
+    path = tmp_path / "00_x.ipynb"
+    nbformat.write(nb, str(path))
+    before = sweep.notebook_hash(path)
+    nb.cells[0].source = "# another title"
+    nb.cells[1].source = "#| export\nx = 1  # one\n# seeds 0-19: 1\n"
+    nbformat.write(nb, str(path))
+    assert sweep.notebook_hash(path) == before
+    nb.cells[1].source = "#| export\nx = 2  # one\n"
+    nbformat.write(nb, str(path))
+    assert sweep.notebook_hash(path) != before

@@ -13,7 +13,8 @@ seeds, and the seeds whose run failed, with the failing line::
         --jobs 2 --out sweep/
 
 Each run is kept as ``DIR/NN-MODE/seed-S.json``; a later sweep into the same
-folder reuses a run whose notebook has not changed since (``--rerun`` forces).
+folder reuses a run whose notebook's code has not changed since (comments and
+markdown do not count; ``--rerun`` forces).
 The tables are ``DIR/NN-MODE.md``; the spread to write beside an assertion is
 the table's min-max (CONTRIBUTING.md, "Sweeping a claim").
 """
@@ -114,7 +115,13 @@ def run_one(path: str, seed: int, mode: str, out_dir: str, root: str) -> dict:
 
 
 def notebook_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    """A hash of the notebook's code, comment lines and markdown left out: editing
+    the spread beside an assertion keeps the runs that measured it."""
+    code = [line for cell in read_notebook(path)["cells"]
+            if cell["cell_type"] == "code"
+            for line in cell_source(cell).splitlines()
+            if not line.strip().startswith("#") or line.startswith("#|")]
+    return hashlib.sha256("\n".join(code).encode()).hexdigest()[:16]
 
 
 # The table -------------------------------------------------------------------

@@ -131,13 +131,16 @@ def train_gan(generator: nn.Module, discriminator: nn.Module,
 
 
 class MinibatchStd(nn.Module):
-    """Wraps a discriminator: appends the batch's mean standard deviation to
-    every sample before judging it."""
+    """Wraps a discriminator: appends the batch's standard deviation to every
+    sample before judging it, averaged over the coordinates (one feature, for
+    images) or, with ``per_coordinate``, one feature per coordinate (2-D data)."""
 
-    def __init__(self, net):
+    def __init__(self, net, per_coordinate=False):
         super().__init__()
-        self.net = net
+        self.net, self.per_coordinate = net, per_coordinate
 
     def forward(self, x):
-        spread = x.std(dim=0).mean().expand(len(x), 1)
-        return self.net(torch.cat([x, spread], dim=1))
+        spread = x.std(dim=0, keepdim=True)
+        if not self.per_coordinate:
+            spread = spread.mean(dim=1, keepdim=True)
+        return self.net(torch.cat([x, spread.expand(len(x), -1)], dim=1))
