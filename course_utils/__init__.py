@@ -6,7 +6,8 @@ ones above it in this list, and nothing runs on import.
 ``course_utils.core``: what every notebook stands on
     ``config`` (``setup()``, ``pick``, ``seeded``, the one parser of the
     ``COURSE_*`` settings), ``errors`` (one clear message in Jupyter), ``arrays``
-    (the one converter to NumPy), ``data`` (Fashion-MNIST and the digits),
+    (the one converter to NumPy), ``paths`` (the checkout, a writable cache),
+    ``data`` (Fashion-MNIST and the digits),
     ``synthetic`` (every data set generated from a seed, with its density),
     ``training`` (``fit`` and its ``History``), ``cache`` (trained models, keyed
     on their code), ``results`` (numbers a notebook records for the benchmark),
@@ -25,8 +26,8 @@ ones above it in this list, and nothing runs on import.
     ``editions`` (the student edition), ``export`` (notebook cells to modules),
     ``publish`` with ``links``, ``notebooks``, ``prepare``, ``assets``, ``site``
     (badges, slides, an executed HTML copy), ``execute`` (the one notebook
-    runner), ``benchmark`` and ``benchmark_report``, ``colab``, ``envcheck``,
-    ``gpu_check``.
+    runner), ``benchmark`` and ``benchmark_report``, ``sweep`` (claims over
+    seeds), ``colab``, ``envcheck``, ``gpu_check``.
 """
 
 from course_utils.core.config import get_device, pick, seeded, set_seed, setup
