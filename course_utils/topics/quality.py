@@ -57,6 +57,8 @@ from course_utils.core.errors import ShapeError
 from course_utils.core.training import evaluate, fit
 
 METRIC_KEYS = ("confidence", "entropy", "diversity", "frechet")
+# the training images of the Fashion-MNIST ruler: pick(**RULER_IMAGES), seed 0
+RULER_IMAGES = {"full": 30000, "fast": 10000}
 METRIC_DESCRIPTIONS = {
     "confidence": "mean max class probability (higher: more recognisable)",
     "entropy": "mean predictive entropy, nats (lower: more recognisable)",
@@ -312,7 +314,10 @@ class SampleQuality:
         """The ruler for 28x28 Fashion-MNIST images (notebooks 03, 06, 07).
 
         train_set, test_set: the Fashion-MNIST training and test splits
-            (:func:`data.load_fashion_mnist`); pass the whole training split.
+            (:func:`data.load_fashion_mnist`). Pass the training split loaded
+            with ``limit=pick(**RULER_IMAGES)`` (what the ruler trains on: the
+            loader subsets the bytes before the float copy, 190 MB less than the
+            whole split) or the whole split; both give the same images.
         n_train: training images drawn from ``train_set`` with ``seed``. Default
             30,000 (fast mode: 10,000), the same images as
             ``load_fashion_mnist("train", limit=n_train, seed=seed)``.
@@ -323,7 +328,7 @@ class SampleQuality:
         seed: the ruler's own seed (subset, initial weights, batches).
         device: where the classifier trains and scores (e.g. ``cfg.device``).
         """
-        n_train = n_train if n_train is not None else pick(full=30000, fast=10000)
+        n_train = n_train if n_train is not None else pick(**RULER_IMAGES)
         epochs = epochs if epochs is not None else pick(full=5, fast=3)
         n_reference = (n_reference if n_reference is not None
                        else pick(full=5000, fast=2000))
