@@ -125,7 +125,7 @@ def train_autoencoder(x: torch.Tensor, latent_dim: int, *, name: str,
                    batch_size=batch_size, optimizer=optimizer, scheduler=schedule,
                    seed=seed, val_data=val_x, progress=False, device=device)
 
-    settings = {"n": len(x), "checksum": round(float(x.double().sum()), 3),
+    settings = {"n": len(x), "checksum": round(float(x.sum(dtype=torch.float64)), 3),
                 "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
                 "weight_decay": weight_decay,
                 "val": None if val_x is None else len(val_x)}

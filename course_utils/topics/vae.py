@@ -210,7 +210,7 @@ def fashion_vae(train_images: torch.Tensor, seed: int = 0, *,
         return history
 
     settings = {**recipe, "seed": seed, "n": len(train_images),
-                "checksum": round(float(train_images.double().sum()), 3)}
+                "checksum": round(float(train_images.sum(dtype=torch.float64)), 3)}
     history = cached_training(name, model, train, settings)
     return model.cpu().eval(), history
 
