@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from course_utils.core.cache import cached_training
+from course_utils.core.cache import cached_training, data_checksum
 from course_utils.core.config import pick, seeded
 from course_utils.core.errors import ShapeError
 from course_utils.core.training import adam, fit
@@ -125,7 +125,7 @@ def train_autoencoder(x: torch.Tensor, latent_dim: int, *, name: str,
                    batch_size=batch_size, optimizer=optimizer, scheduler=schedule,
                    seed=seed, val_data=val_x, progress=False, device=device)
 
-    settings = {"n": len(x), "checksum": round(float(x.sum(dtype=torch.float64)), 3),
+    settings = {"n": len(x), "checksum": data_checksum(x),
                 "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
                 "weight_decay": weight_decay,
                 "val": None if val_x is None else len(val_x)}

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.core.cache import cached_training
+from course_utils.core.cache import cached_training, data_checksum
 from course_utils.core.config import pick, seeded
 from course_utils.core.errors import ShapeError
 from course_utils.core.training import History, adam, fit
@@ -210,7 +210,7 @@ def fashion_vae(train_images: torch.Tensor, seed: int = 0, *,
         return history
 
     settings = {**recipe, "seed": seed, "n": len(train_images),
-                "checksum": round(float(train_images.sum(dtype=torch.float64)), 3)}
+                "checksum": data_checksum(train_images)}
     history = cached_training(name, model, train, settings)
     return model.cpu().eval(), history
 
