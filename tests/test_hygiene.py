@@ -19,7 +19,8 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]
 SECTION_TITLES = ("7. Deep Generative Models", "7.1.1 Dimensionality Reduction",
                   "7.1.2 Autoencoders (AE)", "7.1.3 Variational AutoEncoders (VAE)",
-                  "7.2 Generative Adversarial Networks (GANs)")
+                  "7.2 Generative Adversarial Networks (GANs)",
+                  "7.3 Autoregressive Models")
 # import name -> the requirements.txt entry that installs it
 PROVIDED_BY = {"sklearn": "scikit-learn", "IPython": "jupyterlab",
                "ipykernel": "jupyterlab", "mpl_toolkits": "matplotlib",

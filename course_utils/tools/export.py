@@ -56,6 +56,11 @@ EXPORTS = (
            "The generative adversarial network of section 7.2: the discriminator's\n"
            "and the generator's losses, the minibatch standard deviation against\n"
            "mode collapse, and the alternating training loop with its snapshots."),
+    Export("09_autoregressive_models.ipynb", "course_utils/topics/pixelcnn.py",
+           "The autoregressive model of section 7.3: masked convolutions, the\n"
+           "PixelCNN for binary images with its exact log-likelihood and its\n"
+           "pixel-by-pixel sampler, and the Fashion-MNIST training recipe through\n"
+           "the model cache."),
 )
 
 
