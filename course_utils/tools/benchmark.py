@@ -47,6 +47,8 @@ EXPECTED_RECORDS: dict[str, dict[str, str]] = {
     "06": {"quality_table": "sample-quality table of the AE and VAE samplers",
            "test_loss": "the VAE's test negative ELBO (nats per image)"},
     "07": {"quality_table": "sample-quality table of the AE, VAE and GAN"},
+    "08": {"quality_table": "sample-quality table of the DCGAN"},
+    "09": {"quality_table": "sample-quality table of the PixelCNN, VAE and GAN"},
 }
 LINEAR_RATIO = ("02", "linear_ae_pca_ratio")
 
