@@ -59,8 +59,8 @@ def _reference_gradient_penalty(critic, real, fake, t):
     return (grad.reshape(len(mix), -1).norm(dim=1) - 1).pow(2).mean()
 
 
-def _test_gradient_penalty(gradient_penalty) -> None:
-    expect_callable(gradient_penalty, "gradient_penalty")
+def _test_gradient_penalty(penalty_at) -> None:
+    expect_callable(penalty_at, "penalty_at")
     g = torch.Generator().manual_seed(0)
     real = torch.rand(16, 3, 4, generator=g, dtype=torch.float64)
     fake = torch.rand(16, 3, 4, generator=g, dtype=torch.float64)
@@ -70,7 +70,7 @@ def _test_gradient_penalty(gradient_penalty) -> None:
     def linear(x):  # gradient w everywhere: the penalty is (|w| - 1)^2
         return (x * w).sum(dim=(1, 2))
 
-    value = gradient_penalty(linear, real, fake, t)
+    value = penalty_at(linear, real, fake, t)
     if not isinstance(value, torch.Tensor) or value.ndim != 0:
         raise Wrong("return a scalar tensor (the mean over the batch).")
     expect_close(float(value.detach()), float((w.norm() - 1) ** 2),
@@ -82,7 +82,7 @@ def _test_gradient_penalty(gradient_penalty) -> None:
     def bumpy(x):
         return (x.reshape(len(x), -1) ** 2).sum(1) * 0.7
 
-    expect_close(float(gradient_penalty(bumpy, real, fake, t)),
+    expect_close(float(penalty_at(bumpy, real, fake, t)),
                  float(_reference_gradient_penalty(bumpy, real, fake, t)),
                  "the penalty of f(x) = 0.7 |x|^2 (its gradient depends on x)")
 
@@ -107,7 +107,7 @@ ex2 = Exercise(
               "torch.autograd.grad(critic(mix).sum(), mix, create_graph=True); one "
               "norm per sample over all its other axes; (norm - 1)^2, averaged.",
     solution_text="""
-        def gradient_penalty(critic, real, fake, t):
+        def penalty_at(critic, real, fake, t):
             mix = (t * real + (1 - t) * fake).requires_grad_(True)
             (grad,) = torch.autograd.grad(critic(mix).sum(), mix, create_graph=True)
             return (grad.reshape(len(mix), -1).norm(dim=1) - 1).pow(2).mean()

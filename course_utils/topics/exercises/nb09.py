@@ -19,11 +19,11 @@ def _reference_causal_mask(kernel, include_centre):
     return mask
 
 
-def _test_causal_mask(causal_mask) -> None:
-    expect_callable(causal_mask, "causal_mask")
+def _test_causal_mask(make_causal_mask) -> None:
+    expect_callable(make_causal_mask, "make_causal_mask")
     for kernel in (3, 5, 7):
         for include in (False, True):
-            mask = causal_mask(kernel, include)
+            mask = make_causal_mask(kernel, include)
             if not isinstance(mask, torch.Tensor) or mask.shape != (kernel, kernel):
                 raise Wrong(f"return a ({kernel}, {kernel}) tensor for "
                             f"kernel={kernel}.")
@@ -49,7 +49,7 @@ ex1 = Exercise(
     hint_text="start from zeros; set every row above the centre to 1, then the "
               "centre row up to the centre (one further for mask B).",
     solution_text="""
-        def causal_mask(kernel, include_centre):
+        def make_causal_mask(kernel, include_centre):
             mask = torch.zeros(kernel, kernel)
             centre = kernel // 2
             mask[:centre] = 1
