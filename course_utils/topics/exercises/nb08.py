@@ -73,7 +73,7 @@ def _test_gradient_penalty(penalty_at) -> None:
     value = penalty_at(linear, real, fake, t)
     if not isinstance(value, torch.Tensor) or value.ndim != 0:
         raise Wrong("return a scalar tensor (the mean over the batch).")
-    expect_close(float(value.detach()), float((w.norm() - 1) ** 2),
+    expect_close(float(value.detach()), float((w.detach().norm() - 1) ** 2),
                  "the penalty of a linear critic f(x) = <w, x>, which is (|w| - 1)^2")
     if not value.requires_grad:
         raise Wrong("the penalty must stay differentiable in the critic's weights: "
@@ -82,8 +82,8 @@ def _test_gradient_penalty(penalty_at) -> None:
     def bumpy(x):
         return (x.reshape(len(x), -1) ** 2).sum(1) * 0.7
 
-    expect_close(float(penalty_at(bumpy, real, fake, t)),
-                 float(_reference_gradient_penalty(bumpy, real, fake, t)),
+    expect_close(float(penalty_at(bumpy, real, fake, t).detach()),
+                 float(_reference_gradient_penalty(bumpy, real, fake, t).detach()),
                  "the penalty of f(x) = 0.7 |x|^2 (its gradient depends on x)")
 
 
