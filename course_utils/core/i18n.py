@@ -1,0 +1,102 @@
+"""The course's messages in the student's language: ``COURSE_LANG`` (``en`` or
+``he``; unset means English), read each time a message is shown.
+
+The English text in the code is the source. A translated message comes from
+``course_utils/locale/<lang>/LC_MESSAGES/course_utils.mo``, a standard gettext
+catalog compiled from ``translations/<lang>/course_utils.po`` by
+``python -m course_utils.tools.translate build`` and read here with the
+standard library's :mod:`gettext`.
+
+Most messages are f-strings (``f"{name} should return ... got {shape}"``), so the
+catalog keys them by their template, with each ``{...}`` as written in the source.
+:func:`translate` looks a message up as it is, then against the templates: the
+text a placeholder stood for is translated again (a title, an inner message) and
+put into the translation. A message the catalog lacks stays English. The
+exercise modules therefore need no change to be translated, and a new English
+message shows up in ``python -m course_utils.tools.translate status``.
+"""
+
+from __future__ import annotations
+
+import gettext
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from course_utils.core.config import env_setting
+
+DOMAIN = "course_utils"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+#: a placeholder of a template: ``{expression}``, as the f-string wrote it
+PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_MAX_DEPTH = 4
+
+
+def language() -> str:
+    """The language of the course's messages: ``COURSE_LANG``, else ``en``."""
+    return env_setting("COURSE_LANG") or "en"
+
+
+@lru_cache(maxsize=4)
+def _catalog(lang: str) -> tuple[dict[str, str],
+                                 list[tuple[re.Pattern, str, str]]]:
+    """The exact messages and the templates (as patterns) of ``lang``'s catalog."""
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    if not path.is_file():
+        return {}, []
+    with open(path, "rb") as handle:
+        catalog = gettext.GNUTranslations(handle)
+    # GNUTranslations keeps the messages in ``_catalog`` (stable since Python 2);
+    # the templates are needed as a list, which its public methods do not give
+    messages = {k: v for k, v in catalog._catalog.items()
+                if isinstance(k, str) and k and v}
+    templates = []
+    for msgid, msgstr in messages.items():
+        if PLACEHOLDER.search(msgid):
+            templates.append((template_pattern(msgid), msgid, msgstr))
+    # the most specific (longest fixed text) first
+    templates.sort(key=lambda t: -len(PLACEHOLDER.sub("", t[1])))
+    return messages, templates
+
+
+def template_pattern(template: str) -> re.Pattern:
+    """A pattern that matches a message made from ``template``; each placeholder
+    is a group named ``p0``, ``p1``, ... in order."""
+    parts, last, n = [], 0, 0
+    for match in PLACEHOLDER.finditer(template):
+        parts.append(re.escape(template[last:match.start()]))
+        parts.append(f"(?P<p{n}>.+?)")
+        last, n = match.end(), n + 1
+    parts.append(re.escape(template[last:]))
+    return re.compile("".join(parts), re.S)
+
+
+def fill(template: str, translation: str, values: list[str]) -> str:
+    """``translation`` with each placeholder replaced by the text the same
+    placeholder of ``template`` stood for."""
+    names = [m.group(1) for m in PLACEHOLDER.finditer(template)]
+    by_name: dict[str, str] = {}
+    for name, value in zip(names, values, strict=False):
+        by_name.setdefault(name, value)
+    return PLACEHOLDER.sub(lambda m: by_name.get(m.group(1), m.group(0)), translation)
+
+
+def translate(message: str, lang: str | None = None, _depth: int = 0) -> str:
+    """``message`` in ``lang`` (default: :func:`language`); English, or a message
+    the catalog lacks, comes back unchanged."""
+    lang = lang or language()
+    if lang == "en" or not message or _depth > _MAX_DEPTH:
+        return message
+    messages, templates = _catalog(lang)
+    if message in messages:
+        return messages[message]
+    stripped = message.strip()
+    if stripped != message and stripped in messages:
+        return message.replace(stripped, messages[stripped])
+    for pattern, template, translation in templates:
+        match = pattern.fullmatch(message)
+        if match:
+            values = [translate(v, lang, _depth + 1) for v in match.groups()]
+            return fill(template, translation, values)
+    return message
+
