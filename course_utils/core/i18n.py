@@ -19,6 +19,7 @@ message shows up in ``python -m course_utils.tools.translate status``.
 from __future__ import annotations
 
 import gettext
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -100,3 +101,27 @@ def translate(message: str, lang: str | None = None, _depth: int = 0) -> str:
             return fill(template, translation, values)
     return message
 
+
+
+#: JupyterLab sets every rendered paragraph flush left (``text-align: left``),
+#: whatever its direction; markdown may not carry a stylesheet (the sanitizer
+#: drops it), a cell's output may
+RTL_CSS = ('.jp-RenderedHTMLCommon [dir="rtl"] p, .jp-RenderedHTMLCommon [dir="rtl"]'
+           ' td, .jp-RenderedHTMLCommon [dir="rtl"] th {text-align: right}')
+
+
+def use_language(lang: str = "he") -> str:
+    """Switch the course's messages to ``lang`` for this kernel (sets
+    ``COURSE_LANG``); for Hebrew in Jupyter, also align the notebook's Hebrew
+    paragraphs to the right. The first cell of every Hebrew notebook calls it."""
+    os.environ["COURSE_LANG"] = lang
+    language()  # a value COURSE_LANG does not accept stops here, in one line
+    if lang == "he":
+        try:
+            from IPython import get_ipython  # IPython: only inside Jupyter
+            from IPython.display import HTML, display
+        except ImportError:
+            return lang
+        if get_ipython() is not None:
+            display(HTML(f"<style>{RTL_CSS}</style>"))
+    return lang

@@ -43,18 +43,21 @@ from course_utils.tools import catalogs
 from course_utils.tools.catalogs import Unit
 from course_utils.tools.editions import STUDENT_BANNER, generate, student_notebook
 from course_utils.tools.links import BADGE_IMAGE, colab_url
-from course_utils.tools.notebooks import cell_source, lecturer_notebooks, repo_path
+from course_utils.tools.notebooks import lecturer_notebooks, repo_path
 
 LANG = "he"
 EDITION = "hebrew"           # notebooks/hebrew/, named for the language
 LANG_CELL_ID = "course-lang"
 LANG_CELL = '''\
-# The Hebrew edition: the course's checks, hints and messages speak Hebrew.
-import os
+# The Hebrew edition: the course's checks, hints and messages speak Hebrew
+# (COURSE_LANG=he), and JupyterLab sets the Hebrew paragraphs flush right.
+from course_utils.core.i18n import use_language
 
-os.environ["COURSE_LANG"] = "he"'''
+use_language("he")'''
 RTL_OPEN = '<div dir="rtl" lang="he">'
 RTL_CLOSE = "</div>"
+_DISPLAY = re.compile(r"(\$\$.+?\$\$|^```.*?^```)", re.S | re.M)
+_INLINE = re.compile(r"`[^`\n]+`|(?<![$\\])\$(?!\$)[^$]+?(?<!\\)\$")
 #: the modules whose messages are translated (the checks, hints, errors)
 MESSAGE_SOURCES = ("course_utils/core/checks.py", "course_utils/core/errors.py",
                    "course_utils/topics/exercises/nb*.py")
@@ -120,16 +123,33 @@ def status(lang: str = LANG) -> tuple[dict[str, tuple[int, int]], list[str]]:
 
 # The Hebrew edition ---------------------------------------------------------------
 
+def isolate(text: str) -> str:
+    """Markdown whose inline formulas and code spans are each set left to right
+    and isolated (``<span dir="ltr">``), so that right-to-left prose around them
+    cannot reorder them (``$-1$`` shown as ``1-``); display formulas and code
+    blocks are left alone."""
+    parts = _DISPLAY.split(text)
+    for i in range(0, len(parts), 2):  # the odd parts are display math or fences
+        parts[i] = _INLINE.sub(lambda m: f'<span dir="ltr">{m.group(0)}</span>',
+                               parts[i])
+    return "".join(parts)
+
+
 def rtl(text: str) -> str:
-    """Markdown shown right to left (JupyterLab, Colab and GitHub honour ``dir``);
-    formulas, code and English words inside keep their own direction."""
-    return f"{RTL_OPEN}\n\n{text.strip()}\n\n{RTL_CLOSE}"
+    """Markdown shown right to left: a ``dir="rtl"`` block (JupyterLab, Colab and
+    GitHub honour it), inline formulas and code isolated left to right
+    (:func:`isolate`). JupyterLab's stylesheet sets paragraphs flush left
+    whatever their direction, and drops a stylesheet in markdown: the language
+    cell (:func:`course_utils.core.i18n.use_language`) sets them flush right."""
+    return f"{RTL_OPEN}\n\n{isolate(text.strip())}\n\n{RTL_CLOSE}"
 
 
 def unwrap(text: str) -> str:
-    """The markdown inside :func:`rtl`'s wrapper."""
-    if text.startswith(RTL_OPEN) and text.rstrip().endswith(RTL_CLOSE):
-        return text[len(RTL_OPEN):text.rstrip().rfind(RTL_CLOSE)].strip()
+    """The markdown inside :func:`rtl`'s wrapper, formulas and code as written."""
+    head = RTL_OPEN
+    if text.startswith(head) and text.rstrip().endswith(RTL_CLOSE):
+        text = text[len(head):text.rstrip().rfind(RTL_CLOSE)].strip()
+        return re.sub(r'<span dir="ltr">(.*?)</span>', r"\1", text, flags=re.S)
     return text
 
 
