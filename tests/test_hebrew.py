@@ -52,7 +52,8 @@ def test_catalog_is_complete_and_current(name):
     po = catalogs.load(tool.catalog_path(name), tool.LANG)
     found = catalogs.problems(po, UNITS[name], f"translations/he/{name}.po")
     assert not found, (f"{len(found)} entries to translate or revise (python -m "
-                       "course_utils.tools.translate status):\n" + "\n".join(found[:15]))
+                       "course_utils.tools.translate status):\n"
+                       + "\n".join(found[:15]))
 
 
 def test_a_changed_cell_is_kept_fuzzy_and_named():

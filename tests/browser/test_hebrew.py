@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from test_jupyterlab import RUN_ALL_S, open_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
