@@ -21,6 +21,7 @@ from __future__ import annotations
 import gettext
 import os
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -60,6 +61,15 @@ def _catalog(lang: str) -> tuple[dict[str, str],
     return messages, templates
 
 
+RTL = ("he",)
+
+
+def _isolated(text: str, lang: str, depth: int) -> str:
+    """A whole right-to-left message set apart (Unicode's RLI ... PDI), so that
+    a left-to-right output area (Jupyter's, a terminal's) shows it in order."""
+    return f"\u2067{text}\u2069" if lang in RTL and depth == 0 else text
+
+
 def template_pattern(template: str) -> re.Pattern:
     """A pattern that matches a message made from ``template``; each placeholder
     is a group named ``p0``, ``p1``, ... in order."""
@@ -90,16 +100,56 @@ def translate(message: str, lang: str | None = None, _depth: int = 0) -> str:
         return message
     messages, templates = _catalog(lang)
     if message in messages:
-        return messages[message]
+        return _isolated(messages[message], lang, _depth)
     stripped = message.strip()
     if stripped != message and stripped in messages:
         return message.replace(stripped, messages[stripped])
     for pattern, template, translation in templates:
-        match = pattern.fullmatch(message)
-        if match:
-            values = [translate(v, lang, _depth + 1) for v in match.groups()]
-            return fill(template, translation, values)
+        if pattern.fullmatch(message):
+            values = _best_split(message, template, lang, _depth)
+            return _isolated(fill(template, translation, values), lang, _depth)
     return message
+
+
+def _splits(message: str, literals: list[str], start: int = 0) -> Iterator[list[str]]:
+    """Every way of reading ``message[start:]`` as ``value literal value ...``
+    for the literals that follow the first (which the caller has matched)."""
+    if len(literals) == 1:
+        if message.endswith(literals[0]) and len(message) - len(literals[0]) > start:
+            yield [message[start:len(message) - len(literals[0])]]
+        return
+    at = message.find(literals[0], start + 1)
+    while at != -1:
+        for rest in _splits(message, literals[1:], at + len(literals[0])):
+            yield [message[start:at], *rest]
+        at = message.find(literals[0], at + 1)
+
+
+def _score(value: str, done: str, messages: dict[str, str]) -> int:
+    """How well a placeholder's text reads: a whole message of the catalog (3),
+    no words, a number or code (2), made from a template (1), English left (0)."""
+    if value in messages or value.strip() in messages:
+        return 3
+    if not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,}", value):
+        return 2
+    return 1 if done != value else 0
+
+
+def _best_split(message: str, template: str, lang: str, depth: int) -> list[str]:
+    """The placeholders' texts, translated, for the reading of ``message`` that
+    translates most of them ("reaches 11.26619. w_e.T ..." has two readings
+    around the "." of ``{best}.{hint}``; the one whose parts translate wins)."""
+    literals = PLACEHOLDER.split(template)[::2]
+    messages = _catalog(lang)[0]
+    best, best_score = None, -1
+    for n, values in enumerate(_splits(message, literals[1:], len(literals[0]))):
+        if n >= 64:
+            break
+        done = [translate(v, lang, depth + 1) for v in values]
+        score = sum(_score(v, d, messages) for d, v in zip(done, values, strict=True))
+        if score > best_score:
+            best, best_score = done, score
+    return best or []
 
 
 

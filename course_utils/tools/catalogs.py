@@ -38,7 +38,7 @@ REUSE_RATIO = 0.6
 BADGE = "colab-badge.svg"
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
-_WORDS = re.compile(r"[A-Za-z]{2,}[^A-Za-z{}]*\s[^A-Za-z{}]*[A-Za-z]{2,}")
+_WORDS = re.compile(r"[A-Za-z]{2,}")
 
 
 @dataclass(frozen=True)
@@ -138,9 +138,10 @@ def _template(node: ast.AST) -> str | None:
 
 
 def is_message(text: str) -> bool:
-    """Prose for a person: two words or more outside the placeholders, not code."""
+    """Prose for a person: words outside the placeholders, a space, not code."""
     fixed = _PLACEHOLDER.sub(" ", text)
-    return bool(_WORDS.search(fixed)) and "\n    " not in text and \
+    return bool(_WORDS.search(fixed)) and " " in text.strip() and \
+        "\n    " not in text and \
         not text.lstrip().startswith(("def ", "import ", "lambda "))
 
 
