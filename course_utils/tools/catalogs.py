@@ -307,7 +307,7 @@ def placeholder_problem(msgid: str, msgstr: str) -> str:
     """What a translation breaks of the English it translates: the ``{...}`` of a
     message, the display formulas of a cell; empty when nothing."""
     want = sorted(set(_PLACEHOLDER.findall(msgid)))
-    if "$" not in msgid and want != sorted(set(_PLACEHOLDER.findall(msgstr))):
+    if "$" not in msgid + msgstr and want != sorted(set(_PLACEHOLDER.findall(msgstr))):
         return f"placeholders {want} expected, the translation has " \
                f"{sorted(set(_PLACEHOLDER.findall(msgstr)))}"
     for formula in re.findall(r"\$\$.+?\$\$", msgid, re.S):
