@@ -21,6 +21,7 @@ from __future__ import annotations
 import gettext
 import os
 import re
+import textwrap
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -64,10 +65,20 @@ def _catalog(lang: str) -> tuple[dict[str, str],
 RTL = ("he",)
 
 
+#: the width a right-to-left message is wrapped to (Jupyter's output area wraps
+#: longer lines itself, splitting a code word between the ends of two lines)
+RTL_WIDTH = 90
+
+
 def _isolated(text: str, lang: str, depth: int) -> str:
-    """A whole right-to-left message set apart (Unicode's RLI ... PDI), so that
-    a left-to-right output area (Jupyter's, a terminal's) shows it in order."""
-    return f"\u2067{text}\u2069" if lang in RTL and depth == 0 else text
+    """A whole right-to-left message, line by line, set apart (Unicode's RLI ...
+    PDI), so that a left-to-right output area (Jupyter's, a terminal's) shows
+    each line in order; lines wrapped at word boundaries."""
+    if lang not in RTL or depth:
+        return text
+    lines = textwrap.wrap(text, RTL_WIDTH, break_long_words=False,
+                          break_on_hyphens=False) or [text]
+    return "\n".join(f"\u2067{line}\u2069" for line in lines)
 
 
 def template_pattern(template: str) -> re.Pattern:
@@ -157,7 +168,9 @@ def _best_split(message: str, template: str, lang: str, depth: int) -> list[str]
 #: whatever its direction; markdown may not carry a stylesheet (the sanitizer
 #: drops it), a cell's output may
 RTL_CSS = ('.jp-RenderedHTMLCommon [dir="rtl"] p, .jp-RenderedHTMLCommon [dir="rtl"]'
-           ' td, .jp-RenderedHTMLCommon [dir="rtl"] th {text-align: right}')
+           ' td, .jp-RenderedHTMLCommon [dir="rtl"] th {text-align: right} '
+           '.jp-RenderedHTMLCommon [dir="rtl"] blockquote {border-left: none; '
+           'border-right: 5px solid var(--jp-border-color2)}')
 
 
 def use_language(lang: str = "he") -> str:
