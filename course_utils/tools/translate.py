@@ -202,7 +202,7 @@ def hebrew_readme(text: str, po: polib.POFile) -> str:
     out = []
     for translate, block in catalogs.markdown_blocks(text):
         if translate:
-            block = catalogs.translation(po, Unit(block)) or block
+            block = isolate(catalogs.translation(po, Unit(block)) or block)
         elif catalogs._FENCE.match(block):
             block = f'<div dir="ltr">\n\n{block}\n\n</div>'
         out.append(block)
