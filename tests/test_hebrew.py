@@ -262,3 +262,15 @@ def test_english_stays_english(monkeypatch):
     assert translate(message) == message
     monkeypatch.setenv("COURSE_LANG", "he")
     assert translate("a message no catalog holds") == "a message no catalog holds"
+
+
+def test_use_language_sets_the_setting_and_refuses_an_unknown_one(monkeypatch):
+    from course_utils.core.errors import ConfigError
+    from course_utils.core.i18n import language, use_language
+
+    monkeypatch.delenv("COURSE_LANG", raising=False)
+    assert use_language("he") == "he" and language() == "he"
+    with pytest.raises(ConfigError, match="COURSE_LANG=fr: expected en or he"):
+        use_language("fr")
+    monkeypatch.setenv("COURSE_LANG", "fr")  # a bad value: messages stay English
+    assert language() == "en"

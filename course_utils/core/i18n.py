@@ -27,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from course_utils.core.config import env_setting
+from course_utils.core.errors import ConfigError
 
 DOMAIN = "course_utils"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
@@ -36,8 +37,14 @@ _MAX_DEPTH = 4
 
 
 def language() -> str:
-    """The language of the course's messages: ``COURSE_LANG``, else ``en``."""
-    return env_setting("COURSE_LANG") or "en"
+    """The language of the course's messages: ``COURSE_LANG``, else ``en``.
+
+    A value COURSE_LANG does not accept means English here, so that the error
+    that says so (from ``setup()``) can itself be shown."""
+    try:
+        return env_setting("COURSE_LANG") or "en"
+    except ConfigError:
+        return "en"
 
 
 @lru_cache(maxsize=4)
@@ -178,7 +185,7 @@ def use_language(lang: str = "he") -> str:
     ``COURSE_LANG``); for Hebrew in Jupyter, also align the notebook's Hebrew
     paragraphs to the right. The first cell of every Hebrew notebook calls it."""
     os.environ["COURSE_LANG"] = lang
-    language()  # a value COURSE_LANG does not accept stops here, in one line
+    env_setting("COURSE_LANG")  # a value it does not accept stops here, in one line
     if lang == "he":
         try:
             from IPython import get_ipython  # IPython: only inside Jupyter
