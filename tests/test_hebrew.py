@@ -268,7 +268,7 @@ def test_use_language_sets_the_setting_and_refuses_an_unknown_one(monkeypatch):
     from course_utils.core.errors import ConfigError
     from course_utils.core.i18n import language, use_language
 
-    monkeypatch.delenv("COURSE_LANG", raising=False)
+    monkeypatch.setenv("COURSE_LANG", "en")  # put back as it was afterwards
     assert use_language("he") == "he" and language() == "he"
     with pytest.raises(ConfigError, match="COURSE_LANG=fr: expected en or he"):
         use_language("fr")
