@@ -77,6 +77,58 @@ RTL = ("he",)
 RTL_WIDTH = 90
 
 
+_SIGNS = "½¼¾−√∑∫∇∂"
+_RUN_START = rf"[A-Za-z0-9\u0370-\u03ff{_SIGNS}]"
+_RUN_BODY = (rf"[A-Za-z0-9\u0370-\u03ff{_SIGNS}_^²³¹⁰ ()\[\]{{}}|=+\-*/.,:;'~≈≥≤≠‖·"
+             r"→∞]*")
+#: a left-to-right run of plain text: Latin, Greek, digits and formula signs
+LTR_RUN = re.compile(_RUN_START + _RUN_BODY)
+_PAIRS = {")": "(", "]": "[", "}": "{"}
+
+
+def ltr_runs(text: str, pattern: re.Pattern = LTR_RUN) -> list[tuple[int, int]]:
+    """Where ``text`` holds formulas written as plain text ("N(μ_λ(x), σ²)",
+    "sigma^2 = log_var.exp()"): the spans of its left-to-right runs that hold a
+    bracket or an "=", without the spaces and closing punctuation at their end,
+    and with their brackets balanced. In right-to-left prose such a run must be
+    isolated, or the bidi algorithm moves its last ")" to the other side."""
+    spans = []
+    for match in pattern.finditer(text):
+        start, end = match.span()
+        while end > start:
+            last = text[end - 1]
+            if last in " .,;:|":
+                end -= 1
+            elif last in _PAIRS and text[start:end].count(last) > \
+                    text[start:end].count(_PAIRS[last]):
+                end -= 1
+            else:
+                break
+        run = text[start:end]
+        if _nested(run) and any(c in run for c in "(=[") and len(run) > 2:
+            spans.append((start, end))
+    return spans
+
+
+def _nested(run: str) -> bool:
+    """Every bracket of ``run`` closed, in order, inside it."""
+    stack = []
+    for char in run:
+        if char in "([{":
+            stack.append(char)
+        elif char in _PAIRS:
+            if not stack or stack.pop() != _PAIRS[char]:
+                return False
+    return not stack
+
+
+def _isolate_runs(line: str) -> str:
+    """``line`` with each formula-like left-to-right run set apart (LRI ... PDI)."""
+    for start, end in reversed(ltr_runs(line)):
+        line = f"{line[:start]}\u2066{line[start:end]}\u2069{line[end:]}"
+    return line
+
+
 def _isolated(text: str, lang: str, depth: int) -> str:
     """A whole right-to-left message, line by line, set apart (Unicode's RLI ...
     PDI), so that a left-to-right output area (Jupyter's, a terminal's) shows
@@ -85,7 +137,7 @@ def _isolated(text: str, lang: str, depth: int) -> str:
         return text
     lines = textwrap.wrap(text, RTL_WIDTH, break_long_words=False,
                           break_on_hyphens=False) or [text]
-    return "\n".join(f"\u2067{line}\u2069" for line in lines)
+    return "\n".join(f"\u2067{_isolate_runs(line)}\u2069" for line in lines)
 
 
 def template_pattern(template: str) -> re.Pattern:

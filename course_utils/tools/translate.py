@@ -39,6 +39,7 @@ from pathlib import Path
 
 import polib
 
+from course_utils.core.i18n import ltr_runs
 from course_utils.tools import catalogs
 from course_utils.tools.catalogs import Unit
 from course_utils.tools.editions import STUDENT_BANNER, generate, student_notebook
@@ -57,6 +58,11 @@ use_language("he")'''
 RTL_OPEN = '<div dir="rtl" lang="he">'
 RTL_CLOSE = "</div>"
 _DISPLAY = re.compile(r"(\$\$.+?\$\$|^```.*?^```)", re.S | re.M)
+#: a left-to-right run of markdown text: no emphasis, link or table syntax
+_MARKDOWN_RUN = re.compile(r"[A-Za-z0-9\u0370-\u03ff½¼¾−√∑∫∇∂][A-Za-z0-9\u0370-\u03ff"
+                           r"½¼¾−√∑∫∇∂_^²³¹⁰ ()=+\-/.,:;'~≈≥≤≠‖·→∞|\\]*")
+#: link targets, HTML tags and addresses, where nothing may be inserted
+_PROTECTED = re.compile(r"\]\((?:[^()\s]|\([^()]*\))*\)|<[^>]+>|https?://\S+")
 _INLINE = re.compile(r"`[^`\n]+`|(?<![$\\])\$(?!\$)[^$]+?(?<!\\)\$")
 #: the modules whose messages are translated (the checks, hints, errors)
 MESSAGE_SOURCES = ("course_utils/core/checks.py", "course_utils/core/errors.py",
@@ -124,15 +130,34 @@ def status(lang: str = LANG) -> tuple[dict[str, tuple[int, int]], list[str]]:
 # The Hebrew edition ---------------------------------------------------------------
 
 def isolate(text: str) -> str:
-    """Markdown whose inline formulas and code spans are each set left to right
-    and isolated (``<span dir="ltr">``), so that right-to-left prose around them
-    cannot reorder them (``$-1$`` shown as ``1-``); display formulas and code
-    blocks are left alone."""
+    """Markdown whose inline formulas, code spans and formulas written as plain
+    text ("N(μ_λ(x), σ²)") are each set left to right and isolated
+    (``<span dir="ltr">``), so that right-to-left prose around them cannot
+    reorder them (``$-1$`` shown as ``1-``, a last ")" moved to the other side);
+    display formulas, code blocks, links and HTML tags are left alone."""
     parts = _DISPLAY.split(text)
     for i in range(0, len(parts), 2):  # the odd parts are display math or fences
-        parts[i] = _INLINE.sub(lambda m: f'<span dir="ltr">{m.group(0)}</span>',
-                               parts[i])
+        pieces = _INLINE.split(parts[i])
+        spans = _INLINE.findall(parts[i])
+        out = [_isolate_plain(pieces[0])]
+        for span, piece in zip(spans, pieces[1:], strict=True):
+            out += [f'<span dir="ltr">{span}</span>', _isolate_plain(piece)]
+        parts[i] = "".join(out)
     return "".join(parts)
+
+
+def _isolate_plain(text: str) -> str:
+    """Plain markdown text with its formula-like runs isolated, outside links
+    and never across a table's cell border."""
+    kept = [m.span() for m in _PROTECTED.finditer(text)]
+    for start, end in reversed(ltr_runs(text, _MARKDOWN_RUN)):
+        line_start = text.rfind("\n", 0, start) + 1
+        in_table = text[line_start:].lstrip().startswith("|")
+        if any(a < end and start < b for a, b in kept) or (
+                in_table and re.search(r"(?<!\\)\|", text[start:end])):
+            continue
+        text = f'{text[:start]}<span dir="ltr">{text[start:end]}</span>{text[end:]}'
+    return text
 
 
 def rtl(text: str) -> str:

@@ -16,8 +16,8 @@ from test_jupyterlab import RUN_ALL_S, open_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 HEBREW = ROOT / "notebooks" / "hebrew"
-#: math-heavy (05), tables and lists (00)
-NOTEBOOKS = ["05_gaussian_kl.ipynb", "00_start_here.ipynb"]
+#: formulas in $...$ (05); formulas as plain text, tables, lists, notes (06)
+NOTEBOOKS = ["05_gaussian_kl.ipynb", "06_variational_autoencoder.ipynb"]
 
 _LAYOUT = """() => {
   const out = {prose: [], math: [], code: [], cells: 0};
@@ -135,26 +135,37 @@ _STUB_CHECK = """() => {
 }"""
 
 
+_RUN_STUB_AND_CHECK = """async () => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  await panel.context.ready;
+  await panel.sessionContext.ready;
+  const cells = panel.content.widgets;
+  const tags = c => c.model.getMetadata('tags') || [];
+  const stub = cells.findIndex(c => tags(c).includes('stub'));
+  const check = cells.findIndex((c, i) => i > stub && tags(c).includes('check'));
+  const lang = cells.findIndex(c => c.model.id === 'course-lang');
+  for (const index of [lang, stub, check]) {
+    panel.content.activeCellIndex = index;
+    await window.jupyterapp.commands.execute('notebook:run-cell');
+  }
+}"""
+
+
 def test_hebrew_student_edition_checks_speak_hebrew(page, lab, screenshot):
-    """Run the Hebrew student edition of 05 up to its first exercise check: the
-    empty stub's message is Hebrew."""
+    """In the Hebrew student edition of 05, run the language cell, the first
+    exercise's empty stub and its check: the check answers in Hebrew."""
     name = "05_gaussian_kl.ipynb"
     path = HEBREW / "student" / name
     if not path.exists():
         pytest.skip(f"{path} is not built yet")
     server = lab(path)
     open_notebook(page, server, name)
-    page.evaluate("""async () => {
-      const panel = window.jupyterapp.shell.currentWidget;
-      await panel.context.ready;
-      await panel.sessionContext.ready;
-      window.jupyterapp.commands.execute('notebook:run-all-cells');
-    }""")
+    page.evaluate(_RUN_STUB_AND_CHECK)
     page.wait_for_function(f"({_STUB_CHECK})() !== null", timeout=RUN_ALL_S * 1000)
     message = page.evaluate(_STUB_CHECK)
-    error = page.locator(".jp-OutputArea-output[data-mime-type*='error'], "
-                         ".jp-RenderedText[data-mime-type*='stderr']").first
+    error = page.locator(".jp-OutputArea-output[data-mime-type*='error']").first
     if error.count():
-        error.scroll_into_view_if_needed()
+        error.evaluate("el => el.scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(300)
     screenshot(page, "hebrew_student_check")
     assert "ExerciseNotDone" in message and "תרגיל 5.1" in message, message
