@@ -24,6 +24,7 @@ import numpy as np
 
 from course_utils.core.arrays import to_numpy
 from course_utils.core.errors import ExerciseIncorrect, ExerciseNotDone, ShapeError
+from course_utils.core.i18n import translate
 
 
 class Wrong(Exception):
@@ -74,19 +75,20 @@ class Exercise:
                 f"replace the `raise NotImplementedError` in the cell above with "
                 f"your code. Hint: {self.hint_text}"
             ) from None
-        message = f"Exercise {self.number} ({self.title}): correct."
+        message = translate(f"Exercise {self.number} ({self.title}): correct.")
         if self.success:
-            message += " " + self.success
+            message += " " + translate(self.success)
         print(message)
         return True
 
     def hint(self) -> None:
         """Print the hint."""
-        print(f"Hint for exercise {self.number}: {self.hint_text}")
+        print(translate(f"Hint for exercise {self.number}: {self.hint_text}"))
 
     def solution(self) -> None:
         """Print one worked solution."""
-        print(f"A solution to exercise {self.number} ({self.title}):\n")
+        header = f"A solution to exercise {self.number} ({self.title}):"
+        print(translate(header) + "\n")
         print(inspect.cleandoc(self.solution_text))
 
 
