@@ -97,6 +97,36 @@ def test_follows_the_skeleton(path):
     assert any("setup(" in c for c in code[:3]), f"{path.name}: call setup() early"
 
 
+def formula_breaks_in_quotes(markdown: str) -> list[str]:
+    """Lines of a quote (``> ...``) on which an inline or display formula opens
+    but does not close. JupyterLab and the slides take the maths out before the
+    markdown, so the next line's ``>`` would end up inside the formula."""
+    broken = []
+    for line in markdown.splitlines():
+        if not line.lstrip().startswith(">"):
+            continue
+        text = re.sub(r"`[^`]*`", "", line.replace("\\$", ""))
+        display = text.count("$$")
+        if display % 2 or text.replace("$$", "").count("$") % 2:
+            broken.append(line)
+    return broken
+
+
+def test_formula_break_detector():
+    assert formula_breaks_in_quotes("> a $x +\n> y$ b") == ["> a $x +", "> y$ b"]
+    assert formula_breaks_in_quotes("> a $x$ and `$` and \\$5\n> $$y$$") == []
+    assert formula_breaks_in_quotes("a $x +\ny$ outside a quote") == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_formula_spans_lines_of_a_quote(path):
+    broken = [line for text in _markdown(_load(path))
+              for line in formula_breaks_in_quotes(text)]
+    assert not broken, (f"{path.name}: a formula inside a quote ('> ...') runs on "
+                        f"to the next line, where the '>' lands inside it; keep "
+                        f"each formula on one line: {broken}")
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_exercises_are_tagged(path):
     nb = _load(path)
