@@ -254,15 +254,22 @@ def test_binder_configuration():
     assert "pip install --no-deps --editable ." in post.read_text()
 
 
-def test_readme_has_binder_and_colab_badges():
-    readme = ROOT / "README.md"
-    if not readme.exists():
-        pytest.skip("README.md is not written yet")
-    text = readme.read_text(encoding="utf-8")
-    if "## Binder, Colab and presenting" not in text:
-        pytest.skip("the README has no 'Binder, Colab and presenting' section yet")
-    assert links.binder_url() in text, "README: the Binder badge is missing or stale"
-    assert links.colab_url("00_start_here.ipynb") in text
+def test_readme_sends_students_to_the_student_edition():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("### A student")
+    lecturer = text.index("### A lecturer")
+    assert start < text.index("## The notebooks"), "the README starts with its readers"
+    student_part, lecturer_part = text[start:lecturer], text[lecturer:]
+    for url in (links.binder_url(), links.colab_url("00_start_here.ipynb", "student")):
+        assert url in student_part, f"README: the student badge {url} is missing"
+    for url in (links.binder_url(edition="lecturer"),
+                links.colab_url("00_start_here.ipynb")):
+        assert url in lecturer_part, f"README: the lecturer badge {url} is missing"
+        assert url not in student_part, "a student badge opens the lecturer edition"
+    command = re.search(r"<!-- course-command -->\s*```bash\n(.+?)\n```", text, re.S)
+    assert command and "notebooks/student/00_start_here.ipynb" in command.group(1)
+    assert text.index("python -m venv") < command.start(), \
+        "the virtual-environment advice comes before the first command"
 
 
 # Widget logic, without a browser ------------------------------------------------
