@@ -349,7 +349,36 @@ def test_export_runs_the_notebook_and_loads_nothing_from_the_web(
         assert "colab-badge.svg" not in page  # a picture from the web
         assert '<aside class="notes">' in page  # the solution, for the speaker
     else:
-        assert "colab-badge.svg" in page  # the page links to Colab
+        assert "colab-badge.svg" not in page  # a picture from the web ...
+        assert links.colab_url("09_test.ipynb") in page  # ... made a plain link
+
+
+def test_pages_show_widgets_as_stills_and_no_kernel_log():
+    nb = prepare.prepare(small_notebook(), "09_test.ipynb")
+    widget = {"version_major": 2, "version_minor": 0, "model_id": "abc"}
+    cell = next(c for c in nb.cells
+                if c.cell_type == "code" and not prepare.is_colab_cell(c))
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text=(
+            "[IPKernelApp] WARNING | Kernel is running over TCP without "
+            "encryption.\n")),
+        nbformat.v4.new_output("display_data", data={  # a LiveView: its still
+            site.WIDGET_VIEW: widget, "text/plain": "LiveView(children=(HBox(",
+            "text/html": "<img src='data:image/png;base64,AAAA'> a still"}),
+        nbformat.v4.new_output("display_data", data={  # any other widget
+            site.WIDGET_VIEW: widget, "text/plain": "Text(value='')"}),
+        nbformat.v4.new_output("stream", name="stderr", text="a real warning\n"),
+    ]
+    for keep_badge in (True, False):
+        page = site._for_pages(nb, keep_badge=keep_badge)
+        outputs = next(c for c in page["cells"] if c["cell_type"] == "code")["outputs"]
+        shown = json.dumps(outputs)
+        assert "IPKernelApp" not in shown and "a real warning" in shown
+        assert site.WIDGET_VIEW not in shown and "LiveView(" not in shown
+        assert "a still" in shown and site.WIDGET_NOTE in json.dumps(outputs[1])
+        title = page["cells"][0]["source"]
+        assert "colab-badge.svg" not in title
+        assert (links.colab_url("09_test.ipynb") in title) == keep_badge
 
 
 def test_export_reports_a_failing_notebook_and_goes_on(tmp_path, fake_assets, capsys):

@@ -120,16 +120,53 @@ def kernel_settings(fast: bool, presenting: bool) -> dict[str, str]:
             "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+#: What a page shows for a widget that brings no still of its own.
+WIDGET_NOTE = ("<p><em>An interactive widget: run the notebook in JupyterLab to use "
+               "it.</em></p>")
+_BADGE = re.compile(r"\[!\[[^\]]*\]\([^)]*colab-badge\.svg\)\]\(([^)]*)\)")
+#: Lines the kernel logs on start, which land in the first cell's stderr.
+_KERNEL_LOG = re.compile(r"^\[IPKernelApp\].*(?:\n|$)", re.MULTILINE)
+
+
+def _page_outputs(outputs: list[dict]) -> list[dict]:
+    """Outputs as a page without a kernel can show them: a widget as its still
+    (``text/html``, see :class:`course_utils.core.widgets.LiveView`) or a line
+    saying it is live in JupyterLab, never its repr; no kernel log lines."""
+    kept = []
+    for out in outputs:
+        data = out.get("data", {})
+        if WIDGET_VIEW in data:
+            data.pop(WIDGET_VIEW)
+            data.pop("text/plain", None)
+            data.setdefault("text/html", WIDGET_NOTE)
+        if out.get("output_type") == "stream" and out.get("name") == "stderr":
+            text = out.get("text", "")
+            text = "".join(text) if isinstance(text, list) else text
+            out["text"] = _KERNEL_LOG.sub("", text)
+            if not out["text"].strip():
+                continue
+        kept.append(out)
+    return kept
+
+
 def _for_pages(nb: dict, keep_badge: bool) -> dict:
-    """A copy fit for a page: no widget state (it needs a kernel), no Colab cell,
-    and for slides no Colab badge (a picture from the web)."""
+    """A copy fit for a page: no widget state (it needs a kernel), widgets as
+    stills, no Colab cell, and no picture from the web: the Colab badge becomes a
+    plain link (``keep_badge``, the HTML pages) or goes (the slides)."""
     out = copy.deepcopy(nb)
     out.get("metadata", {}).pop("widgets", None)
     out["cells"] = [c for c in out.get("cells", []) if not is_colab_cell(c)]
-    if not keep_badge and out.get("cells"):
+    for cell in out["cells"]:
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = _page_outputs(cell.get("outputs", []))
+    if out.get("cells"):
         first = out["cells"][0]
-        lines = [ln for ln in cell_source(first).split("\n")
-                 if "colab-badge.svg" not in ln]
+        lines = cell_source(first).split("\n")
+        if keep_badge:
+            lines = [_BADGE.sub(r"[Open in Colab](\1)", ln) for ln in lines]
+        else:
+            lines = [ln for ln in lines if "colab-badge.svg" not in ln]
         first["source"] = "\n".join(lines)
     return out
 
