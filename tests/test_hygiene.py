@@ -68,6 +68,20 @@ def test_committed_clean(path):
     assert all("id" in c for c in nb["cells"]), "every cell needs an id (nbformat 4.5)"
 
 
+def test_maintainers_have_a_guard_against_committed_outputs():
+    config = (ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8")
+    assert "kynan/nbstripout" in config and "--keep-id" in config, (
+        ".pre-commit-config.yaml: the nbstripout hook (keeping cell ids) is missing")
+    guide = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    assert "pre-commit install" in guide and "nbstripout" in guide
+
+
+def test_the_repository_stands_on_its_own():
+    for name in ("README.md", "CONTRIBUTING.md"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        assert "../shared" not in text, f"{name} points outside the repository"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_follows_the_skeleton(path):
     nb = _load(path)
