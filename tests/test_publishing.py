@@ -368,6 +368,8 @@ def test_pages_show_widgets_as_stills_and_no_kernel_log():
         nbformat.v4.new_output("display_data", data={  # any other widget
             site.WIDGET_VIEW: widget, "text/plain": "Text(value='')"}),
         nbformat.v4.new_output("stream", name="stderr", text="a real warning\n"),
+        nbformat.v4.new_output("display_data", data={  # a progress bar
+            site.WIDGET_VIEW: widget, "text/plain": "epochs: 100%|####| 4/4"}),
     ]
     for keep_badge in (True, False):
         page = site._for_pages(nb, keep_badge=keep_badge)
@@ -376,6 +378,7 @@ def test_pages_show_widgets_as_stills_and_no_kernel_log():
         assert "IPKernelApp" not in shown and "a real warning" in shown
         assert site.WIDGET_VIEW not in shown and "LiveView(" not in shown
         assert "a still" in shown and site.WIDGET_NOTE in json.dumps(outputs[1])
+        assert outputs[-1]["data"] == {"text/plain": "epochs: 100%|####| 4/4"}
         title = page["cells"][0]["source"]
         assert "colab-badge.svg" not in title
         assert (links.colab_url("09_test.ipynb") in title) == keep_badge

@@ -74,6 +74,8 @@ STILL_NOTE = ("A still of the interactive view as it first appeared; run the not
               "in JupyterLab to move its controls.")
 #: More controls than this stand in a column beside the figure.
 ROW_CONTROLS = 3
+#: The width of a control in a row (its label, track and readout).
+CONTROL_WIDTH = "26em"
 
 
 def html_to_text(markup: str) -> str:
@@ -150,13 +152,15 @@ class LiveView(widgets.VBox):
 
     def _arrange_controls(self, arrange: str) -> widgets.Box:
         """The controls in a wrapping row, or in a column of full-width sliders."""
-        if arrange == "row":
+        if arrange == "row":  # each wide enough to drag (a track of ~250 px)
             for control in self.controls.values():
-                control.layout.min_width = "16em"
+                control.layout.width = CONTROL_WIDTH
             return widgets.HBox(list(self.controls.values()),
                                 layout=widgets.Layout(flex_flow="row wrap"))
         for control in self.controls.values():
             control.layout.width = "100%"
+            if hasattr(control.style, "description_width"):  # tracks aligned
+                control.style.description_width = "4em"
         return widgets.VBox(list(self.controls.values()), layout=widgets.Layout(
             width="26em", min_width="18em", flex="0 0 auto"))
 

@@ -124,6 +124,8 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 #: What a page shows for a widget that brings no still of its own.
 WIDGET_NOTE = ("<p><em>An interactive widget: run the notebook in JupyterLab to use "
                "it.</em></p>")
+#: How ipywidgets print a widget (``LiveView(children=(...``, ``Text(value=...``).
+_WIDGET_REPR = re.compile(r"^\w+\((?:children|value|description|layout|options)=")
 _BADGE = re.compile(r"\[!\[[^\]]*\]\([^)]*colab-badge\.svg\)\]\(([^)]*)\)")
 #: Lines the kernel logs on start, which land in the first cell's stderr.
 _KERNEL_LOG = re.compile(r"^\[IPKernelApp\].*(?:\n|$)", re.MULTILINE)
@@ -131,15 +133,20 @@ _KERNEL_LOG = re.compile(r"^\[IPKernelApp\].*(?:\n|$)", re.MULTILINE)
 
 def _page_outputs(outputs: list[dict]) -> list[dict]:
     """Outputs as a page without a kernel can show them: a widget as its still
-    (``text/html``, see :class:`course_utils.core.widgets.LiveView`) or a line
-    saying it is live in JupyterLab, never its repr; no kernel log lines."""
+    (``text/html``, see :class:`course_utils.core.widgets.LiveView`), a progress
+    bar as its text, any other widget as a line saying it is live in JupyterLab,
+    never its repr; no kernel log lines."""
     kept = []
     for out in outputs:
         data = out.get("data", {})
         if WIDGET_VIEW in data:
             data.pop(WIDGET_VIEW)
-            data.pop("text/plain", None)
-            data.setdefault("text/html", WIDGET_NOTE)
+            plain = data.get("text/plain", "")
+            plain = "".join(plain) if isinstance(plain, list) else plain
+            if "text/html" in data or not plain.strip() or _WIDGET_REPR.match(plain):
+                data.pop("text/plain", None)
+                data.setdefault("text/html", WIDGET_NOTE)
+            # else a progress bar: its text ("epochs: 100%|####| 4/4") stays
         if out.get("output_type") == "stream" and out.get("name") == "stderr":
             text = out.get("text", "")
             text = "".join(text) if isinstance(text, list) else text
