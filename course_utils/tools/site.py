@@ -67,6 +67,11 @@ function scrollLongSlides() {
 }
 Reveal.on('ready', scrollLongSlides);
 Reveal.on('slidechanged', scrollLongSlides);
+// a "Note on the text" shown on a click comes into view, even below the edge
+Reveal.on('fragmentshown', function (event) {
+  scrollLongSlides();
+  event.fragment.scrollIntoView({block: 'nearest'});
+});
 </script>
 {% endblock footer_js %}
 """

@@ -37,7 +37,8 @@ _MEASURE = """() => {
     if (r.width === 0 || r.height === 0) continue;
     const text = (el.textContent || el.tagName).trim().slice(0, 40);
     if (r.left < -1 || r.right > W + 1)
-      outside.push(`${el.tagName} "${text}" at ${Math.round(r.left)}..${Math.round(r.right)}`);
+      outside.push(`${el.tagName} "${text}" at `
+                   + `${Math.round(r.left)}..${Math.round(r.right)}`);
     if (/^H[1-6]$/.test(el.tagName)
         && getComputedStyle(el).textTransform !== 'none') cased.push(text);
     if (el.tagName === 'P' && el.closest('.jp-RenderedMarkdown') && text)
@@ -72,8 +73,10 @@ def test_live_slides_fit_the_screen(name, screen, chromium, lab, screenshot):
                 page.wait_for_timeout(250)
                 found = page.evaluate(_MEASURE)
                 where = f"{name} slide {h}.{v} ({found['heading']!r}) at {width} px"
-                problems += [f"{where}: {o} is off the screen" for o in found["outside"]]
-                problems += [f"{where}: heading {c!r} in capitals" for c in found["cased"]]
+                problems += [f"{where}: {o} is off the screen"
+                             for o in found["outside"]]
+                problems += [f"{where}: heading {c!r} in capitals"
+                             for c in found["cased"]]
                 fonts += found["fonts"]
                 headings.append(found["heading"])
                 if (h, v) in ((0, 0), (3, 0), (len(headings) // 2, 0)) and v == 0:
