@@ -46,6 +46,12 @@ SLIDES_TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js_mathjax -%}""" + _MATHJAX + """
 {%- endblock html_head_js_mathjax -%}
 {% block footer_js %}
+<style>
+/* headings as written: the theme's capitals would turn a formula's mu into M */
+.reveal h1, .reveal h2, .reveal h3, .reveal h4, .reveal h5, .reveal h6 {
+  text-transform: none;
+}
+</style>
 <script src="assets/reveal.js/dist/reveal.js"></script>
 <script src="assets/reveal.js/plugin/notes/notes.js"></script>
 <script>

@@ -69,15 +69,19 @@ def test_exports_show_widget_stills_offline(kind, page, tmp_path, screenshot):
     page.wait_for_selector(".course-live-view-still img", timeout=30_000)
     page.wait_for_timeout(800)
     screenshot(page, f"export_{kind}")
-    text = page.inner_text("body")
+    text = "\n".join(page.locator(".jp-OutputArea").all_inner_texts())
+    assert "a = 1.00" in text  # the outputs, not the code, are read here
     for repr_text in ("LiveView(", "children=(", "&nbsp;", "<b>"):
         assert repr_text not in text, f"the {kind} page shows {repr_text!r}"
+    assert "IPKernelApp" not in text, "the kernel's log is in the page"
     still = page.locator(".course-live-view-still").first
     assert "JupyterLab" in still.inner_text() and "a = 1.00" in still.inner_text()
     assert still.locator("img").evaluate("img => img.naturalWidth") > 0
     remote = [u for u in requests if not u.startswith(("file:", "data:"))]
     assert not remote, f"the {kind} page asked the network for {remote}"
     assert not page.problems, page.problems
+    heading = page.locator("h2").first
+    assert heading.evaluate("h => getComputedStyle(h).textTransform") == "none"
     if kind == "slides":
         page.evaluate("() => Reveal.slide(2)")
         page.wait_for_timeout(400)
