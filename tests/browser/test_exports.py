@@ -65,8 +65,13 @@ def test_exports_show_widget_stills_offline(kind, page, tmp_path, screenshot):
     if kind == "slides":
         page.wait_for_function("() => window.Reveal && Reveal.isReady()",
                                timeout=30_000)
-        page.evaluate("() => Reveal.slide(1)")
-    page.wait_for_selector(".course-live-view-still img", timeout=30_000)
+    page.wait_for_selector(".course-live-view-still img", state="attached",
+                           timeout=30_000)
+    if kind == "slides":  # to the (sub)slide that holds the view
+        page.evaluate("""() => { const i = Reveal.getIndices(document.querySelector(
+            '.course-live-view-still').closest('section'));
+            Reveal.slide(i.h, i.v); }""")
+    page.locator(".course-live-view-still img").first.wait_for(timeout=30_000)
     page.wait_for_timeout(800)
     screenshot(page, f"export_{kind}")
     text = "\n".join(page.locator(".jp-OutputArea").all_inner_texts())
