@@ -218,7 +218,10 @@ def progress_bar(total: int, desc: str):
     quiet and every loop that makes a student wait says how far it is."""
     from tqdm.auto import tqdm  # tqdm.auto picks a widget bar in Jupyter: lazily
 
-    return tqdm(total=total, desc=desc, leave=True, delay=PROGRESS_AFTER_S)
+    # miniters=1: the bar is redrawn only from the training loop's own thread
+    # (tqdm's monitor thread redraws bars whose miniters it raised above 1)
+    return tqdm(total=total, desc=desc, leave=True, delay=PROGRESS_AFTER_S,
+                miniters=1)
 
 
 def _progress(total: int):
