@@ -184,7 +184,8 @@ def test_every_import_is_installable(path):
 def test_layout_is_as_drawn():
     allowed = {"README.md", "requirements.txt", "requirements-test.txt",
                "pyproject.toml", "CONTRIBUTING.md", "notebooks", "course_utils",
-               "data", "tests", ".ci", ".binder", ".gitignore", ".git"}
+               "data", "tests", ".ci", ".binder", ".gitignore", ".git",
+               ".pre-commit-config.yaml"}
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True,
                              text=True)
     if tracked.returncode != 0:
