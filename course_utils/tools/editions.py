@@ -16,7 +16,14 @@ Exercises are written once, in the lecturer notebooks, with cell tags:
 Usage (from the repository root)::
 
     python -m course_utils.tools.editions            # writes notebooks/student/
+    python -m course_utils.tools.editions --check    # is notebooks/student/ current?
     python -m course_utils.tools.editions --out DIR  # somewhere else
+
+The student edition in ``notebooks/student/`` is committed (the quick start and
+the student badges open it), with the manifest below and a copy of the live
+slides' style ``rise.css``; ``tests/test_editions.py`` fails when it is out of
+date with the lecturer notebooks. In the student edition the Colab badge under
+the title opens the student notebook.
 
 A notebook already in the output folder whose content differs from what this
 command last wrote there (the student edited or ran it) is never overwritten: it
@@ -39,6 +46,7 @@ import time
 from pathlib import Path
 
 from course_utils.core.errors import CourseError
+from course_utils.tools.links import colab_badge
 from course_utils.tools.notebooks import cell_source, cell_tags
 
 MANIFEST = ".edition-manifest.json"
@@ -85,6 +93,11 @@ def student_notebook(nb: dict, name: str = "notebook",
             f"{name}: {n_stub} stub cell(s), {n_solution} solution code cell(s) and "
             f"{n_check} check cell(s); each exercise needs one stub, one solution "
             "and a check")
+    if cells and cells[0]["cell_type"] == "markdown":
+        title = cell_source(cells[0]).split("\n")
+        cells[0]["source"] = "\n".join(
+            colab_badge(name, "student") if "colab-badge.svg" in line else line
+            for line in title)
     banner = {"cell_type": "markdown", "id": "student-edition-banner",
               "metadata": {"tags": ["student-banner"]},
               "source": banner.splitlines(keepends=True)}
@@ -95,6 +108,9 @@ def student_notebook(nb: dict, name: str = "notebook",
 
 
 BACKUPS = "backups"
+#: Files copied as they are from the lecturer folder (jupyterlab-rise reads
+#: rise.css beside a notebook).
+COPIED = ("rise.css",)
 
 
 def _canonical(value):
@@ -183,7 +199,40 @@ def generate(src_dir: Path, out_dir: Path, force: bool = False,
         report["written"].append(path.name)
     manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n",
                              encoding="utf-8")
+    for name in COPIED:
+        source, target = src_dir / name, out_dir / name
+        if not source.is_file():
+            continue
+        if target.is_file() and target.read_bytes() == source.read_bytes():
+            report["unchanged"].append(name)
+        else:
+            shutil.copyfile(source, target)
+            report["written"].append(name)
     return report
+
+
+def stale(src_dir: Path, out_dir: Path) -> list[str]:
+    """The files of the student edition in ``out_dir`` that differ from what
+    :func:`generate` would write now (missing ones included), and notebooks there
+    without a lecturer notebook. Empty when the edition is up to date."""
+    src_dir, out_dir = Path(src_dir), Path(out_dir)
+    found = []
+    names = set()
+    for path in sorted(src_dir.glob("[0-9][0-9]_*.ipynb")):
+        names.add(path.name)
+        want = _dump(student_notebook(json.loads(path.read_text(encoding="utf-8")),
+                                      path.name))
+        target = out_dir / path.name
+        if not target.is_file() or target.read_text(encoding="utf-8") != want:
+            found.append(path.name)
+    found += sorted(p.name for p in out_dir.glob("[0-9][0-9]_*.ipynb")
+                    if p.name not in names)
+    for name in COPIED:
+        source, target = src_dir / name, out_dir / name
+        if source.is_file() and (not target.is_file()
+                                 or target.read_bytes() != source.read_bytes()):
+            found.append(name)
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,7 +251,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true",
                         help="replace notebooks the student has changed, after "
                              "copying each to <out>/backups/")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; list the files that are out of date "
+                             "and exit with 1 if there are any")
     args = parser.parse_args(argv)
+    if args.check:
+        found = stale(args.src, args.out)
+        for name in found:
+            print(f"out of date: {args.out / name}", file=sys.stderr)
+        if found:
+            print("run: python -m course_utils.tools.editions", file=sys.stderr)
+        else:
+            print(f"the student edition in {args.out} is up to date")
+        return 1 if found else 0
     try:
         report = generate(args.src, args.out, force=args.force)
     except EditionError as err:
