@@ -142,7 +142,8 @@ def test_hebrew_notebook_is_clean_right_to_left_and_follows_the_skeleton(path):
     assert all(_source(c).startswith(tool.RTL_OPEN) for c in markdown)
     title = tool.unwrap(_source(markdown[0])).split("\n")
     assert title[0].startswith("# ") and any(t in title[0] for t in SECTION_TITLES)
-    assert tool.edition_url(path.name) in _source(markdown[0]), "Colab badge"
+    edition = "student" if path.parent.name == "student" else "lecturer"
+    assert tool.edition_url(path.name, edition) in _source(markdown[0]), "Colab badge"
     # the same headings, level by level, as the English cell
     levels = {c["id"]: [len(m) for m in re.findall(r"^(#+) ", _source(c), re.M)]
               for c in english["cells"] if c["cell_type"] == "markdown"}

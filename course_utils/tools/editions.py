@@ -43,6 +43,7 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from course_utils.core.errors import CourseError
@@ -63,9 +64,10 @@ class EditionError(CourseError):
 
 
 def student_notebook(nb: dict, name: str = "notebook",
-                     banner: str = STUDENT_BANNER) -> dict:
+                     banner: str = STUDENT_BANNER, badge: str | None = None) -> dict:
     """Return the student edition of a lecturer notebook (a new dict); ``banner``
-    is the note put under the title (the Hebrew edition passes its own)."""
+    is the note put under the title and ``badge`` the Colab badge line there (the
+    Hebrew edition passes its own of both)."""
     out = copy.deepcopy(nb)
     cells = []
     n_stub = n_solution = n_check = 0
@@ -96,7 +98,8 @@ def student_notebook(nb: dict, name: str = "notebook",
     if cells and cells[0]["cell_type"] == "markdown":
         title = cell_source(cells[0]).split("\n")
         cells[0]["source"] = "\n".join(
-            colab_badge(name, "student") if "colab-badge.svg" in line else line
+            (badge or colab_badge(name, "student")) if "colab-badge.svg" in line
+            else line
             for line in title)
     banner = {"cell_type": "markdown", "id": "student-edition-banner",
               "metadata": {"tags": ["student-banner"]},
@@ -152,7 +155,8 @@ def _dump(nb: dict) -> str:
 
 
 def generate(src_dir: Path, out_dir: Path, force: bool = False,
-             banner: str = STUDENT_BANNER) -> dict[str, list]:
+             banner: str = STUDENT_BANNER,
+             badge: Callable[[str], str] | None = None) -> dict[str, list]:
     """Write the student edition of every ``src_dir/*.ipynb`` into ``out_dir``.
 
     Returns ``{"written": [...], "unchanged": [...], "kept": [...], "backups":
@@ -177,7 +181,8 @@ def generate(src_dir: Path, out_dir: Path, force: bool = False,
                                "backups": []}
     for path in notebooks:
         nb = json.loads(path.read_text(encoding="utf-8"))
-        text = _dump(student_notebook(nb, path.name, banner))
+        text = _dump(student_notebook(nb, path.name, banner,
+                                      badge(path.name) if badge else None))
         target = out_dir / path.name
         if target.exists():
             on_disk = target.read_text(encoding="utf-8")

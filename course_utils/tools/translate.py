@@ -178,15 +178,21 @@ def unwrap(text: str) -> str:
     return text
 
 
-def edition_url(name: str) -> str:
-    """The Colab address of the Hebrew edition of ``name``."""
-    return colab_url(name).replace("/notebooks/", f"/notebooks/{EDITION}/")
+def edition_url(name: str, edition: str = "lecturer") -> str:
+    """The Colab address of the Hebrew edition of ``name``: the lecturer's
+    (``notebooks/hebrew/``) or the student's (``notebooks/hebrew/student/``)."""
+    folder = EDITION if edition == "lecturer" else f"{EDITION}/student"
+    return colab_url(name).replace("/notebooks/", f"/notebooks/{folder}/")
+
+
+def _badge(name: str, edition: str = "lecturer") -> str:
+    return f"[![Open In Colab]({BADGE_IMAGE})]({edition_url(name, edition)})"
 
 
 def _with_badge(text: str, name: str) -> str:
     title, _, rest = text.partition("\n")
-    badge = f"[![Open In Colab]({BADGE_IMAGE})]({edition_url(name)})"
-    return f"{title}\n\n{badge}\n\n{rest.strip()}".rstrip()
+    return f"{title}\n\n{_badge(name)}\n\n{rest.strip()}".rstrip()
+
 
 
 def language_cell() -> dict:
@@ -261,7 +267,8 @@ def outputs(lang: str = LANG) -> dict[Path, bytes]:
         files[edition_dir() / path.name] = dump(he).encode("utf-8")
     banner = student_banner_for(lang)
     for name, he in lecturer.items():
-        student = student_notebook(he, name, banner=banner)
+        student = student_notebook(he, name, banner=banner,
+                                   badge=_badge(name, "student"))
         files[edition_dir() / "student" / name] = dump(student).encode("utf-8")
     readme = (base / "README.md").read_text(encoding="utf-8")
     po = catalogs.load(catalog_path("README", lang), lang)
@@ -313,7 +320,8 @@ def build(lang: str = LANG) -> list[Path]:
             path.write_bytes(data)
             written.append(path)
     student = edition_dir() / "student"
-    report = generate(edition_dir(), student, banner=student_banner_for(lang))
+    report = generate(edition_dir(), student, banner=student_banner_for(lang),
+                      badge=lambda name: _badge(name, "student"))
     written += [student / n for n in report["written"]]
     for name in report["unchanged"]:  # the same content, maybe not the same bytes
         if (student / name).read_bytes() != files[student / name]:
