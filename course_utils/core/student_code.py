@@ -49,8 +49,8 @@ _SHAPE_WORDS = ("shape", "size", "dimension", "mat1", "broadcast", "must match")
 
 
 def _is_student_file(filename: str) -> bool:
-    if filename.startswith("<") and not filename.startswith("<ipython-input"):
-        return False  # <string>, <frozen ...>
+    if filename.startswith("<frozen"):
+        return False  # the interpreter's own; <string> and <ipython-input-..> count
     path = str(Path(filename).resolve()) if not filename.startswith("<") else filename
     return not (path.startswith(_COURSE) or path.startswith(_LIBRARIES))
 
@@ -80,6 +80,6 @@ def student_error(number: str, err: BaseException) -> ExerciseCodeError | None:
     message = str(err).strip().splitlines()[0] if str(err).strip() else ""
     return ExerciseCodeError(
         f"Exercise {number}: your code raised {type(err).__name__}"
-        f"{': ' + message if message else ''}, {where}, line {frame.lineno}: "
-        f"`{line}`. Try: {advice_for(err)} Your answer was not checked yet; fix "
+        f"{': ' + message if message else ''}, {where}, line {frame.lineno}"
+        f"{': `' + line + '`' if line else ''}. Try: {advice_for(err)} Your answer was not checked yet; fix "
         "the line and run the cell again.")
