@@ -198,10 +198,10 @@ def _test_line_code(answer) -> None:
         raise Wrong("code_3_4 should be four finite numbers, one per object "
                     f"{OBJECTS} (got shape {values.shape}).")
     gaps = np.diff(np.sort(values))
-    if gaps.min() < 0.05 * (np.ptp(values) + 1e-12):
+    if gaps.min() < 0.02 * (np.ptp(values) + 1e-12):
         raise Wrong("two objects get (almost) the same number: the autoencoder must "
                     "still tell all four apart, so keep every two codes at least "
-                    "5% of the range apart.")
+                    "2% of the range apart.")
     alive, flies = _probe_pair(values)
     if min(alive, flies) < 0.4:
         raise Wrong(f"on your code the probe reads R^2 = {alive:.2f} for alive and "
