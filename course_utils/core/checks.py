@@ -125,7 +125,7 @@ class Exercise:
             raise self._not_done(
                 "is not filled in yet: replace the `raise NotImplementedError` in "
                 "the cell above with your code") from None
-        except CourseError as err:  # a helper's clear message (a shape, the data)
+        except CourseError:  # a helper's clear message (a shape, the data)
             self.status = DONE if self.status == DONE else TRIED
             raise
         except Exception as err:  # noqa: BLE001 - a bug in the student's own code

@@ -81,5 +81,5 @@ def student_error(number: str, err: BaseException) -> ExerciseCodeError | None:
     return ExerciseCodeError(
         f"Exercise {number}: your code raised {type(err).__name__}"
         f"{': ' + message if message else ''}, {where}, line {frame.lineno}"
-        f"{': `' + line + '`' if line else ''}. Try: {advice_for(err)} Your answer was not checked yet; fix "
-        "the line and run the cell again.")
+        f"{': `' + line + '`' if line else ''}. Try: {advice_for(err)} Your answer "
+        "was not checked yet; fix the line and run the cell again.")

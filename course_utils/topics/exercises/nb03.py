@@ -151,7 +151,7 @@ def _reveal_frechet_pair():
     shift = frechet_distance([0.0], [[1.0]], [1.0], [[1.0]])
     wide = frechet_distance([0.0], [[1.0]], [0.0], [[4.0]])
     shown = (f"Frechet distance from N(0, 1): to N(1, 1) it is {shift:.4f}, to "
-             f"N(0, 2^2) it is {wide:.4f} (the matrix formula of section 4).")
+             f"N(0, 2^2) it is {wide:.4f} (the matrix formula of section 5).")
     return ("c" if abs(shift - wide) < 1e-9 else "a" if shift > wide else "b"), shown
 
 
@@ -219,7 +219,7 @@ ex4 = Exercise(
     test=_test_line_code,
     hints=(
         "Try a few codes with nb03.ex4.probe(code), which prints both R^2 values; "
-        "the order dog, bird, car, airplane of section 1 is one start.",
+        "the order dog, bird, car, airplane is one start.",
         "A code equal to alive reads alive perfectly and flies not at all. What "
         "about alive + flies?",
         "alive + flies gives dog and airplane the same number; nudge one of them "

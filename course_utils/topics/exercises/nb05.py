@@ -48,7 +48,7 @@ def _shape_check(value, batch: int, name: str) -> None:
                     "dimensions (dim=1) only, not over the batch.")
 
 
-# Exercise 5.1 (implement) ---------------------------------------------------------------------
+# Exercise 5.1 (implement) -----------------------------------------------------
 
 def kl_from_log_var(mu, log_var):
     """KL(N(mu, diag exp(log_var)) || N(0, I)) per example, shape (batch,)."""
@@ -87,7 +87,7 @@ ex1 = Exercise(
     kind="implement",
     test=_test_kl_from_log_var,
     hints=(
-        "Section 4 gives the KL of N(mu, sigma^2) to N(0, 1) for one dimension; "
+        "Section 3 gives the KL of N(mu, sigma^2) to N(0, 1) for one dimension; "
         "write sigma^2 and log sigma^2 in terms of log_var.",
         "sigma^2 = log_var.exp() and log sigma^2 = log_var itself. A diagonal "
         "Gaussian's KL is the sum of its dimensions' KLs.",
@@ -113,7 +113,7 @@ ex1 = Exercise(
 )
 
 
-# Exercise 5.2 (implement) ---------------------------------------------------------------------
+# Exercise 5.2 (implement) -----------------------------------------------------
 
 def kl_diagonal(mu1, log_var1, mu2, log_var2):
     """KL(N(mu1, diag var1) || N(mu2, diag var2)) per example, shape (batch,)."""
