@@ -264,7 +264,8 @@ class Think(Exercise):
                 "# the lecturer's edition shows it below")
 
     def solution_markdown(self) -> str:
-        return f"**Model answer ({self.number}).** {self.model_answer}"
+        return textwrap.fill(f"**Model answer ({self.number}).** {self.model_answer}",
+                             80, break_on_hyphens=False, break_long_words=False)
 
 
 # A notebook's exercises --------------------------------------------------------
