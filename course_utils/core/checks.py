@@ -129,7 +129,7 @@ class Exercise:
             self.status = DONE if self.status == DONE else TRIED
             raise
         except Exception as err:  # noqa: BLE001 - a bug in the student's own code
-            error = student_error(self.number, err)
+            error = student_error(self.number, err, answer)
             if error is None:     # it happened in the course's code: our bug
                 raise
             self.status = DONE if self.status == DONE else TRIED
@@ -235,6 +235,8 @@ class Think(Exercise):
         super().__post_init__()
         if self.reference is None:
             self.reference = self.model_answer
+        if not self.wrong_answers:   # not an answer yet: empty, a word, not text
+            self.wrong_answers = ("", "Because.", 42)
 
     def _run(self, answer: Any) -> None:
         if not isinstance(answer, str):
@@ -254,7 +256,7 @@ class Think(Exercise):
     def solution(self) -> None:
         if self.status != DONE:
             print(f"Exercise {self.number}: write your own answer first and run its "
-                  "check cell; then the model answer is shown here.")
+                  "check cell; then the model answer (a solution) is shown here.")
             return
         print(f"A model answer to exercise {self.number} ({self.title}):\n")
         print(textwrap.fill(self.model_answer, 88))

@@ -65,13 +65,20 @@ def advice_for(err: BaseException) -> str:
                             "line to see which one is not what you expect.")
 
 
-def student_error(number: str, err: BaseException) -> ExerciseCodeError | None:
-    """One message for an error raised in the student's code, or None when no
-    frame of the traceback is the student's (then the course has a bug)."""
-    frames = [f for f in traceback.extract_tb(err.__traceback__)
-              if _is_student_file(f.filename)]
-    if not frames:
+def student_error(number: str, err: BaseException,
+                  answer: object = None) -> ExerciseCodeError | None:
+    """One message for an error raised in the student's code, or None when the
+    traceback does not pass through the student's ``answer`` (then the course
+    has a bug, and its traceback is the useful one)."""
+    code = getattr(answer, "__code__", None)
+    if code is None:
         return None
+    frames = traceback.extract_tb(err.__traceback__)
+    start = next((i for i, f in enumerate(frames) if f.filename == code.co_filename
+                  and f.name == code.co_name), None)
+    if start is None:   # the answer is not on the stack: it returned, then we broke
+        return None
+    frames = [f for f in frames[start:] if _is_student_file(f.filename)]
     frame = frames[-1]
     line = (frame.line or linecache.getline(frame.filename, frame.lineno)).strip()
     where = (f"in your function `{frame.name}`" if frame.name not in ("<module>",

@@ -55,6 +55,8 @@ ex1 = Exercise(
     wrong_answers=(
         lambda seed: (set_seed(seed), torch.randn(5), torch.randn(5))[1:],
         lambda seed: (torch.randn(5), torch.randn(5)),
+        # the seed argument ignored: the same numbers for every seed
+        lambda seed: (set_seed(0), torch.randn(5), set_seed(0), torch.randn(5))[1::2],
     ),
     success="Seeding makes every run of a notebook print the same numbers.",
 )
