@@ -231,7 +231,7 @@ def test_a_name_error_in_the_students_code_names_their_line():
     module = _modules()["nb05"]
 
     def kl_from_log_var(mu, log_var):
-        total = 0.5 * (mu**2 + log_var.exp() - log_var - 1)
+        total = 0.5 * (mu**2 + log_var.exp() - log_var - 1)  # noqa: F841
         return totl.sum(dim=1)  # noqa: F821 - the student's typo
 
     with pytest.raises(ExerciseCodeError) as info:

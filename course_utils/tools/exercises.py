@@ -127,6 +127,7 @@ def kind_counts(nb: dict) -> Counter:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # core.paths imports torch through core.config; only the command needs it
     from course_utils.core.paths import repo_root
 
     root = repo_root() or Path.cwd()
