@@ -52,6 +52,15 @@ KINDS = ("predict", "derive", "implement", "explore", "think")
 NOT_STARTED, TRIED, DONE = "not started", "tried", "done"
 
 
+EMPTY = {  # what an exercise without an answer says, by kind
+    "predict": "has no prediction yet: write it in the cell above first; this cell "
+               "reveals the answer only then",
+    "think": "has no answer yet: write yours in the cell above, as a string in "
+             "quotes",
+    "implement": "has no answer yet: fill in the cell above",
+}
+
+
 class Wrong(Exception):
     """Raised by an exercise's test when the answer is not right; the message
     teaches what to look at."""
@@ -111,7 +120,7 @@ class Exercise:
     def check(self, answer: Any) -> None:
         """Check ``answer``: print one success line, or raise one clear error."""
         if answer is None or answer is Ellipsis:
-            raise self._not_done("has no answer yet: fill in the cell above")
+            raise self._not_done(EMPTY.get(self.kind, EMPTY["implement"]))
         try:
             self._run(answer)
         except Wrong as wrong:
@@ -287,9 +296,9 @@ def register(module_globals: dict) -> tuple[Exercise, ...]:
 MARKS = {DONE: "[x]", TRIED: "[~]", NOT_STARTED: "[ ]"}
 
 
-def scoreboard(module: Any) -> dict[str, str]:
+def scoreboard(module: Any) -> None:
     """Print which exercises of a notebook are done, tried or not started (in
-    this session); return ``{number: status}``."""
+    this session; each exercise's ``status`` holds it)."""
     exercises = getattr(module, "EXERCISES", None) or register(vars(module))
     counts = {s: sum(e.status == s for e in exercises) for s in MARKS}
     short = getattr(module, "__name__", "").rsplit(".", 1)[-1].removeprefix("nb")
@@ -299,7 +308,6 @@ def scoreboard(module: Any) -> dict[str, str]:
     for e in exercises:
         print(f"  {MARKS[e.status]} {e.number:<5} {e.kind:<9} {e.title:<{width}}  "
               f"{e.status}")
-    return {e.number: e.status for e in exercises}
 
 
 # Helpers for writing tests -----------------------------------------------------
