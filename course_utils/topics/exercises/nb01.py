@@ -160,7 +160,7 @@ def _reveal_random_share():
     lam = torch.exp(-torch.arange(N_DIM, dtype=torch.float64) / 6)  # decaying
     g = torch.Generator().manual_seed(13)
     shares = []
-    for _ in range(400):
+    for _ in range(200):
         q, _ = torch.linalg.qr(torch.randn(N_DIM, M_DIM, generator=g,
                                            dtype=torch.float64))
         shares.append(float((q.pow(2) * lam[:, None]).sum() / lam.sum()))
