@@ -93,17 +93,18 @@ def _label(title: str) -> str:
     return f"§{number.group(1)}" if number else title.lower()
 
 
-def paragraph(parts: list[dict], mode: str, threads: str = "2") -> str:
+def paragraph(parts: list[dict], mode: str, machine: str = "this machine") -> str:
     shown = [p for p in parts if p["title"] not in ("What you will learn", "Summary")]
     total = sum(p["minutes"] for p in parts)
     items = ", ".join(f"{_label(p['title'])} {max(1, round(p['minutes']))}"
                       for p in shown)
     run = sum(p["run"] for p in parts)
+    default = ("" if mode == "default" else "; default mode trains longer, see "
+               "tests/benchmark/RESULTS.md")
     return (f"{MARK} (minutes): about {5 * math.ceil(total / 5)} in all; {items}. "
-            f"Measured: each section's cells run here in {mode} mode "
-            f"({run:.0f} s in all, {threads} CPU thread(s)), plus its text and code "
-            f"read at "
-            f"{WPM} words a minute; each exercise adds a fixed allowance by kind "
+            f"Measured: each section's cells run in {mode} mode ({run:.0f} s in all "
+            f"on {machine}{default}), its text and code read at {WPM} words a "
+            f"minute, and each exercise adds a fixed allowance by kind "
             f"({', '.join(f'{k} {v}' for k, v in DOING.items())}), not yet "
             "timed with students.")
 
@@ -133,12 +134,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--write", action="store_true",
                         help="write the time into the notebook's objectives")
+    parser.add_argument("--machine", default="this machine",
+                        help="what the cells ran on, for the text")
     args = parser.parse_args(argv)
     mode = "fast" if os.environ.get("COURSE_FAST") == "1" else "default"
     for path in args.notebooks:
         start = time.perf_counter()
         parts = sections(execute(path))
-        text = paragraph(parts, mode, os.environ.get("COURSE_THREADS", "all"))
+        text = paragraph(parts, mode, args.machine)
         print(f"{path.name} ({time.perf_counter() - start:.0f} s): {text}")
         for p in parts:
             print(f"    {p['title'][:50]:<50} run {p['run']:6.1f} s, "
