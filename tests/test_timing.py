@@ -40,7 +40,7 @@ def test_sections_add_run_reading_and_doing_time():
     assert exercises["doing"] == timing.DOING["predict"]
     assert exercises["words"] < 20   # solutions are not read by students
     text = timing.paragraph(list(parts.values()), "fast", "a test machine")
-    assert text.startswith(timing.MARK) and "§1 2" in text and "exercises 2" in text
+    assert text.startswith(timing.MARK) and "§1 3" in text and "exercises 2" in text
     assert "fast mode" in text and "not yet timed with students" in text
 
 
