@@ -51,3 +51,15 @@ def test_write_replaces_the_time_paragraph(tmp_path):
     timing.write(path, f"{timing.MARK} (minutes): about 10 in all.")
     learn = "".join(json.loads(path.read_text())["cells"][1]["source"])
     assert learn.count(timing.MARK) == 1 and "about 10" in learn and "- c" in learn
+
+
+def test_static_time_adds_the_benchmarks_run_time(tmp_path):
+    parts = timing.sections(_notebook())
+    text = timing.static_paragraph(parts, 60.0)
+    assert "plus 60 s for running all cells" in text and "§1 3" in text
+    results = tmp_path / "tests" / "benchmark"
+    results.mkdir(parents=True)
+    (results / "RESULTS.md").write_text(
+        "| 05_x.ipynb | fast | ok | 5.0 s |\n| 05_x.ipynb | default | ok | 5.2 s |\n")
+    assert timing.benchmark_seconds("05_x.ipynb", tmp_path) == 5.2
+    assert timing.benchmark_seconds("06_y.ipynb", tmp_path) is None

@@ -93,6 +93,34 @@ def _label(title: str) -> str:
     return f"§{number.group(1)}" if number else title.lower()
 
 
+def benchmark_seconds(name: str, root: Path) -> float | None:
+    """The notebook's default-mode wall time in tests/benchmark/RESULTS.md."""
+    try:
+        text = (root / "tests" / "benchmark" / "RESULTS.md").read_text("utf-8")
+    except OSError:
+        return None
+    match = re.search(rf"^\| {re.escape(name)} \| default \| ok \| ([\d.]+) s", text,
+                      re.M)
+    return float(match.group(1)) if match else None
+
+
+def static_paragraph(parts: list[dict], seconds: float | None) -> str:
+    """The time from reading and doing only, when the cells were not run here;
+    the whole notebook's run time (from the benchmark) is added to the total."""
+    run = (seconds or 0) / 60
+    shown = [p for p in parts if p["title"] not in ("What you will learn", "Summary")]
+    total = sum(p["minutes"] for p in parts) + run
+    items = ", ".join(f"{_label(p['title'])} {max(1, round(p['minutes']))}"
+                      for p in shown)
+    ran = (f"plus {seconds:.0f} s for running all cells in default mode "
+           "(tests/benchmark/RESULTS.md)" if seconds else "not counting run time")
+    return (f"{MARK} (minutes): about {5 * math.ceil(total / 5)} in all; {items}. "
+            f"Measured: each section's text and code read at {WPM} words a minute, "
+            f"{ran}, and each exercise adds a fixed allowance by kind "
+            f"({', '.join(f'{k} {v}' for k, v in DOING.items())}), not yet "
+            "timed with students.")
+
+
 def paragraph(parts: list[dict], mode: str, machine: str = "this machine") -> str:
     shown = [p for p in parts if p["title"] not in ("What you will learn", "Summary")]
     total = sum(p["minutes"] for p in parts)
@@ -136,12 +164,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="write the time into the notebook's objectives")
     parser.add_argument("--machine", default="this machine",
                         help="what the cells ran on, for the text")
+    parser.add_argument("--static", action="store_true",
+                        help="do not run the cells: reading and doing time, plus "
+                             "the benchmark's run time for the whole notebook")
     args = parser.parse_args(argv)
     mode = "fast" if os.environ.get("COURSE_FAST") == "1" else "default"
     for path in args.notebooks:
         start = time.perf_counter()
-        parts = sections(execute(path))
-        text = paragraph(parts, mode, args.machine)
+        if args.static:
+            parts = sections(json.loads(path.read_text(encoding="utf-8")))
+            text = static_paragraph(parts, benchmark_seconds(
+                path.name, path.resolve().parent.parent))
+        else:
+            parts = sections(execute(path))
+            text = paragraph(parts, mode, args.machine)
         print(f"{path.name} ({time.perf_counter() - start:.0f} s): {text}")
         for p in parts:
             print(f"    {p['title'][:50]:<50} run {p['run']:6.1f} s, "
