@@ -26,8 +26,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import sys
+import textwrap
 import time
 from datetime import datetime
 from pathlib import Path
@@ -149,14 +151,10 @@ def write(path: Path, text: str) -> None:
 
 
 def _wrap(text: str) -> str:
-    import textwrap  # only for --write
-
     return textwrap.fill(text, 84, break_on_hyphens=False)
 
 
 def main(argv: list[str] | None = None) -> int:
-    import os
-
     parser = argparse.ArgumentParser(prog="python -m course_utils.tools.timing",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
