@@ -114,7 +114,7 @@ def _bad_values(tmp_path: Path) -> dict[str, str]:
         "COURSE_DEVICE": "meta", "COURSE_THREADS": "0", "COURSE_NO_CACHE": "yes",
         "COURSE_OFFLINE": "2", "COURSE_FASHION_DIR": str(tmp_path / "missing"),
         "COURSE_DATA_DIR": str(a_file), "COURSE_WEB_ASSETS": str(a_file),
-        "COURSE_PARALLEL": "maybe",
+        "COURSE_PARALLEL": "maybe", "COURSE_LANG": "hebrew",
     }
 
 

@@ -140,9 +140,10 @@ def test_every_import_is_installable(path):
 
 
 def test_layout_is_as_drawn():
-    allowed = {"README.md", "requirements.txt", "requirements-test.txt",
-               "pyproject.toml", "CONTRIBUTING.md", "notebooks", "course_utils",
-               "data", "tests", ".ci", ".binder", ".gitignore", ".git"}
+    allowed = {"README.md", "README.he.md", "translations", "requirements.txt",
+               "requirements-test.txt", "pyproject.toml", "CONTRIBUTING.md",
+               "notebooks", "course_utils", "data", "tests", ".ci", ".binder",
+               ".gitignore", ".git"}
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True,
                              text=True)
     if tracked.returncode != 0:

@@ -46,6 +46,7 @@ from course_utils.core.errors import (
     ExerciseNotDone,
     ShapeError,
 )
+from course_utils.core.i18n import translate
 from course_utils.core.student_code import student_error
 
 KINDS = ("predict", "derive", "implement", "explore", "think")
@@ -148,21 +149,24 @@ class Exercise:
         assert self.test is not None, f"exercise {self.number} has no test"
         self.test(answer)
         self.status = DONE
-        message = f"Exercise {self.number} ({self.title}): correct."
-        print(f"{message} {self.success}".rstrip())
+        message = translate(f"Exercise {self.number} ({self.title}): correct.")
+        if self.success:
+            message += " " + translate(self.success)
+        print(message)
 
     def hint(self, step: int = 1) -> None:
         """Print hint number ``step`` (1, 2, ...); the last is close to a solution."""
         n = len(self.hints)
         step = min(max(int(step), 1), n)
-        more = (f" ({self._name}.hint({step + 1}) gives the next one.)"
-                if step < n else "")
-        print(f"Hint {step} of {n} for exercise {self.number}: "
-              f"{self.hints[step - 1]}{more}")
+        more = (" " + translate(f"({self._name}.hint({step + 1}) gives the next "
+                                "one.)") if step < n else "")
+        print(translate(f"Hint {step} of {n} for exercise {self.number}: "
+                        f"{self.hints[step - 1]}") + more)
 
     def solution(self) -> None:
         """Print one worked solution."""
-        print(f"A solution to exercise {self.number} ({self.title}):\n")
+        header = f"A solution to exercise {self.number} ({self.title}):"
+        print(translate(header) + "\n")
         print(self.solution_source())
 
     # The one solution and what is derived from it --------------------------------
@@ -216,15 +220,17 @@ class Prediction(Exercise):
         right = (answer == truth if self.choices else
                  abs(answer - truth) <= self.tolerance * max(abs(truth), 1e-12))
         self.status = DONE
-        print(shown)
+        print(translate(shown))
         if right:
-            print(f"Exercise {self.number} ({self.title}): your prediction "
-                  f"{answer!r} was right. {self.success}".rstrip())
+            print(translate(f"Exercise {self.number} ({self.title}): your "
+                            f"prediction {answer!r} was right.") + " "
+                  + translate(self.success))
             return
         why = (self.explain(answer, truth) if callable(self.explain)
                else (self.explain or {}).get(answer, ""))
-        print(f"Exercise {self.number} ({self.title}): you predicted {answer!r}, "
-              f"the answer is {truth!r}. {why} {self.success}".rstrip())
+        print(translate(f"Exercise {self.number} ({self.title}): you predicted "
+                        f"{answer!r}, the answer is {truth!r}.") + " "
+              + " ".join(translate(t) for t in (why, self.success) if t))
 
 
 @dataclass(eq=False)
@@ -257,10 +263,11 @@ class Think(Exercise):
                         f"sentence or two (at least {self.min_words} words).")
         touched = sum(bool(re.search(rx, answer, re.I)) for _, rx in self.key_ideas)
         self.status = DONE
-        print(f"Exercise {self.number} ({self.title}): your answer is recorded "
-              f"({words} words). It touches {touched} of the {len(self.key_ideas)} "
-              "ideas the model answer uses; discuss it with your neighbour, then "
-              f"{self._name}.solution() shows the model answer.")
+        print(translate(
+            f"Exercise {self.number} ({self.title}): your answer is recorded "
+            f"({words} words). It touches {touched} of the {len(self.key_ideas)} "
+            "ideas the model answer uses; discuss it with your neighbour, then "
+            f"{self._name}.solution() shows the model answer."))
 
     def solution(self) -> None:
         if self.status != DONE:

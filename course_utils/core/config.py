@@ -84,6 +84,11 @@ def _folder(must_exist: bool) -> Callable[[str], Path | None]:
     return parse
 
 
+def _lang(text: str) -> str | None:
+    text = text.lower()
+    return text if text in ("en", "he") else None
+
+
 def _path(text: str) -> Path:
     return Path(text).expanduser()
 
@@ -116,6 +121,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("COURSE_WEB_ASSETS", _FOLDER, "~/web-assets",
             "where reveal.js and MathJax are kept for the slides "
             "(default `~/.cache/dgm-course/web-assets`)", _folder(False)),
+    Setting("COURSE_LANG", "en or he", "he",
+            "the language of the exercise checks, hints and messages (the Hebrew "
+            "notebooks in `notebooks/hebrew/` set he)", _lang),
     Setting("COURSE_PARALLEL", _FLAG, "1",
             "tests only: one torch thread per kernel, as under pytest-xdist", _flag),
     Setting("COURSE_CHROMIUM", "a path to a program", "/usr/bin/chromium",

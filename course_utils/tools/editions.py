@@ -67,8 +67,10 @@ def is_stub(source: str) -> bool:
     return "raise NotImplementedError" in source or bool(_PLACEHOLDER.search(source))
 
 
-def student_notebook(nb: dict, name: str = "notebook") -> dict:
-    """Return the student edition of a lecturer notebook (a new dict)."""
+def student_notebook(nb: dict, name: str = "notebook",
+                     banner: str = STUDENT_BANNER) -> dict:
+    """Return the student edition of a lecturer notebook (a new dict); ``banner``
+    is the note put under the title (the Hebrew edition passes its own)."""
     out = copy.deepcopy(nb)
     cells = []
     n_stub = n_solution = n_check = 0
@@ -96,7 +98,8 @@ def student_notebook(nb: dict, name: str = "notebook") -> dict:
             f"{n_check} check cell(s); each exercise needs one stub, one solution "
             "and a check")
     banner = {"cell_type": "markdown", "id": "student-edition-banner",
-              "metadata": {"tags": ["student-banner"]}, "source": STUDENT_BANNER}
+              "metadata": {"tags": ["student-banner"]},
+              "source": banner.splitlines(keepends=True)}
     # The banner goes right after the title cell.
     out["cells"] = cells[:1] + [banner] + cells[1:]
     out.setdefault("metadata", {})["course_edition"] = "student"
@@ -144,7 +147,8 @@ def _dump(nb: dict) -> str:
     return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 
-def generate(src_dir: Path, out_dir: Path, force: bool = False) -> dict[str, list]:
+def generate(src_dir: Path, out_dir: Path, force: bool = False,
+             banner: str = STUDENT_BANNER) -> dict[str, list]:
     """Write the student edition of every ``src_dir/*.ipynb`` into ``out_dir``.
 
     Returns ``{"written": [...], "unchanged": [...], "kept": [...], "backups":
@@ -169,7 +173,7 @@ def generate(src_dir: Path, out_dir: Path, force: bool = False) -> dict[str, lis
                                "backups": []}
     for path in notebooks:
         nb = json.loads(path.read_text(encoding="utf-8"))
-        text = _dump(student_notebook(nb, path.name))
+        text = _dump(student_notebook(nb, path.name, banner))
         target = out_dir / path.name
         if target.exists():
             on_disk = target.read_text(encoding="utf-8")

@@ -148,3 +148,14 @@ def fashion_autoencoder(x_train: torch.Tensor, latent_dim: int = 2, seed: int = 
     return train_autoencoder(x_train, latent_dim, name=f"ae-fashion-{latent_dim}d",
                              hidden=(256, 64), epochs=epochs, batch_size=64,
                              seed=seed, device=device)
+
+
+def random_latents(z, n, kind, generator):
+    """n random codes: uniform in the box around the codes `z` (N, m), or drawn
+    from a Gaussian with their mean and covariance (``kind="gaussian"``)."""
+    if kind == "box":
+        lo, hi = z.min(dim=0).values, z.max(dim=0).values
+        return lo + (hi - lo) * torch.rand(n, z.shape[1], generator=generator)
+    mean, cov = z.mean(dim=0), torch.cov(z.T).reshape(z.shape[1], z.shape[1])
+    chol = torch.linalg.cholesky(cov + 1e-6 * torch.eye(z.shape[1]))
+    return mean + torch.randn(n, z.shape[1], generator=generator) @ chol.T
