@@ -99,7 +99,8 @@ def test_student_run_accepts_only_not_implemented(tmp_path, stub_body, should_pa
     stub["source"] = f"def f():\n    {stub_body}"
     path = tmp_path / "student.ipynb"
     path.write_text(json.dumps(student))
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+    env = {**os.environ,  # this checkout's course_utils, and the tests' conftest
+           "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)])}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "conftest", "--nbval-lax",
          "--nbval-current-env", "-q", "-p", "no:cacheprovider", "--rootdir",

@@ -4,14 +4,16 @@ Exercises are written once, in the lecturer notebooks, with cell tags:
 
 ``stub``
     a code cell with what the student starts from: it defines the function to
-    write, whose body raises ``NotImplementedError`` with a hint. Kept in both
-    editions (in the lecturer edition the solution cell below redefines it).
+    write, whose body raises ``NotImplementedError``, or it sets the answer's
+    name to ``...`` (a prediction, an explored value, a written answer). Kept in
+    both editions (in the lecturer edition the solution cell below redefines it).
+    It also carries the exercise's kind, ``kind-predict`` ... ``kind-think``.
 ``solution``
     the lecturer's solution (code or markdown). Removed from the student edition.
 ``check``
     a cell that checks the answer (``nbXX.exN.check(...)``). In the student edition
-    it raises ``NotImplementedError`` until the stub is filled in, so it is tagged
-    ``raises-exception`` there (nbval then expects it).
+    it raises ``NotImplementedError`` (one line, no traceback) until the stub is
+    filled in, so it is tagged ``raises-exception`` there (nbval then expects it).
 
 Usage (from the repository root)::
 
@@ -33,6 +35,7 @@ import argparse
 import copy
 import hashlib
 import json
+import re
 import shutil
 import sys
 import time
@@ -44,14 +47,24 @@ from course_utils.tools.notebooks import cell_source, cell_tags
 MANIFEST = ".edition-manifest.json"
 STUDENT_BANNER = (
     "> **Student edition.** Generated from the lecturer edition by "
-    "`python -m course_utils.tools.editions`. The exercises at the end hold stubs that "
-    "raise `NotImplementedError`: replace each `raise` with your code, then run the "
-    "check cell below it. `exN.hint()` gives a hint."
+    "`python -m course_utils.tools.editions`. The exercises at the end hold stubs: "
+    "replace each `raise NotImplementedError` or `...` with your code or answer, "
+    "then run the check cell below it. `exN.hint()` gives a hint, `exN.hint(2)` the "
+    "next."
 )
 
 
 class EditionError(CourseError):
     """A lecturer notebook's exercise cells are tagged inconsistently."""
+
+
+_PLACEHOLDER = re.compile(r"^\w+ = \.\.\.\s*(#.*)?$", re.M)
+
+
+def is_stub(source: str) -> bool:
+    """Whether a stub cell leaves the answer to the student: a body that raises
+    NotImplementedError, or an answer set to ``...`` (Ellipsis)."""
+    return "raise NotImplementedError" in source or bool(_PLACEHOLDER.search(source))
 
 
 def student_notebook(nb: dict, name: str = "notebook",
@@ -68,11 +81,10 @@ def student_notebook(nb: dict, name: str = "notebook",
             continue
         if "stub" in tags:
             n_stub += 1
-            raises = "NotImplementedError" in cell_source(cell)
-            if cell["cell_type"] != "code" or not raises:
+            if cell["cell_type"] != "code" or not is_stub(cell_source(cell)):
                 raise EditionError(
                     f"{name}: a cell tagged 'stub' must be code that raises "
-                    "NotImplementedError")
+                    "NotImplementedError or sets its answer to ...")
         if "check" in tags:
             n_check += 1
             cell["metadata"]["tags"] = tags + ["raises-exception"]
