@@ -181,6 +181,16 @@ def translate(message: str, lang: str | None = None, _depth: int = 0) -> str:
     return message
 
 
+def catalog_text(message: str, lang: str | None = None) -> str | None:
+    """The catalog's own text for ``message`` (no isolation, no templates), or
+    None: for text that is not printed, such as the Hebrew regex of a think
+    exercise's key idea."""
+    lang = lang or language()
+    if lang == "en":
+        return None
+    return _catalog(lang)[0].get(message)
+
+
 def _splits(message: str, literals: list[str], start: int = 0) -> Iterator[list[str]]:
     """Every way of reading ``message[start:]`` as ``value literal value ...``
     for the literals that follow the first (which the caller has matched)."""

@@ -22,6 +22,7 @@ from course_utils.core.checks import (
     expect_number,
     register,
 )
+from course_utils.core.i18n import translate
 
 
 def _draws(seed: int, n: int = 6, d: int = 3):
@@ -296,8 +297,9 @@ def _test_collapse(answer) -> None:
     if not any(v > 0 for v in kl_per_dimension(0.9 * c)):
         raise Wrong(f"at c = {c:g} every dimension has collapsed, and at "
                     f"{0.9 * c:g} too: find the smallest such c (within 10%).")
-    print(f"At c = {c:g} every dimension has collapsed; at 0.9 c "
-          f"{sum(v > 0 for v in kl_per_dimension(0.9 * c))} is still active.")
+    print(translate(
+        f"At c = {c:g} every dimension has collapsed; at 0.9 c "
+        f"{sum(v > 0 for v in kl_per_dimension(0.9 * c))} is still active."))
 
 
 ex5 = Exercise(
