@@ -239,9 +239,9 @@ def _reveal_bound_in_k():
                  + 0.5 * ((z - q_mu) / q_sd) ** 2 + math.log(q_sd)
                  + 0.5 * math.log(2 * math.pi))
         rows.append(float((torch.logsumexp(log_w, 0) - math.log(k)).mean()))
+    values = ", ".join(f"{v:.4f}" for v in rows)
     shown = ("The importance-weighted bound, averaged over 1,000 repeats, for k = 1, "
-             "3, 10, 30, 100: " + ", ".join(f"{v:.4f}" for v in rows)
-             + f"; log p(x) = {log_px:.4f}.")
+             f"3, 10, 30, 100: {values}; log p(x) = {log_px:.4f}.")
     return ("rises" if rows[-1] > rows[0] + 0.05 else "stays"), shown
 
 
