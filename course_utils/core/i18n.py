@@ -205,14 +205,22 @@ def _splits(message: str, literals: list[str], start: int = 0) -> Iterator[list[
         at = message.find(literals[0], at + 1)
 
 
-def _score(value: str, done: str, messages: dict[str, str]) -> int:
+_ENGLISH_WORDS = re.compile(r"[A-Za-z]{3,} [A-Za-z]{3,}")
+
+
+def _score(value: str, done: str, messages: dict[str, str]) -> float:
     """How well a placeholder's text reads: a whole message of the catalog (3),
-    no words, a number or code (2), made from a template (1), English left (0)."""
+    no words, a number or code (2), made from a template with no English words
+    left (1.5) or with some left (1: a split inside the text of an inner
+    placeholder, as "... with (a w_e, w_d a^-1). (nb02.ex1.hint() ..." around
+    " ("), English left (0)."""
     if value in messages or value.strip() in messages:
         return 3
-    if not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,}", value):
+    if not _ENGLISH_WORDS.search(value):
         return 2
-    return 1 if done != value else 0
+    if done == value:
+        return 0
+    return 1 if _ENGLISH_WORDS.search(done) else 1.5
 
 
 def _best_split(message: str, template: str, lang: str, depth: int) -> list[str]:
