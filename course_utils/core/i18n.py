@@ -135,9 +135,16 @@ def _isolated(text: str, lang: str, depth: int) -> str:
     each line in order; lines wrapped at word boundaries."""
     if lang not in RTL or depth:
         return text
-    lines = textwrap.wrap(text, RTL_WIDTH, break_long_words=False,
-                          break_on_hyphens=False) or [text]
-    return "\n".join(f"\u2067{_isolate_runs(line)}\u2069" for line in lines)
+    # a code span (`raise NotImplementedError`) stays on one line
+    kept = _CODE_SPAN.sub(lambda m: m.group(0).replace(" ", _KEEP), text)
+    lines = textwrap.wrap(kept, RTL_WIDTH, break_long_words=False,
+                          break_on_hyphens=False) or [kept]
+    return "\n".join(f"\u2067{_isolate_runs(line.replace(_KEEP, ' '))}\u2069"
+                      for line in lines)
+
+
+_CODE_SPAN = re.compile(r"`[^`\n]+`")
+_KEEP = "\ue000"  # a private-use character: a space that textwrap does not break
 
 
 def template_pattern(template: str) -> re.Pattern:
