@@ -297,6 +297,23 @@ def test_scoreboard_student_errors_and_model_answers_speak_hebrew(monkeypatch, c
     assert _HEBREW_LETTER.search(answer) and not _ENGLISH_RUN.search(answer), answer
 
 
+@pytest.mark.parametrize("name, exercise",
+                         [(n, e) for n, e in _exercises() if isinstance(e, Think)],
+                         ids=lambda x: str(x)[:12])
+def test_the_hebrew_model_answer_touches_every_key_idea(name, exercise, monkeypatch):
+    """Each key idea's regex has a Hebrew one (its catalog translation), and the
+    Hebrew model answer says every idea in Hebrew, as the English one does."""
+    from course_utils.core.i18n import catalog_text
+
+    monkeypatch.setenv("COURSE_LANG", "he")
+    answer = catalog_text(exercise.model_answer)
+    assert answer, f"{name}: the model answer is not translated"
+    for label, regex in exercise.key_ideas:
+        hebrew = catalog_text(regex)
+        assert hebrew and hebrew != regex, f"{name}: no Hebrew regex for {label!r}"
+        assert re.search(hebrew, answer, re.I), f"{name}: {label!r} not in Hebrew"
+
+
 def test_english_stays_english(monkeypatch):
     monkeypatch.delenv("COURSE_LANG", raising=False)
     message = "Exercise 5.1 (the VAE's KL term from log_var): correct."
