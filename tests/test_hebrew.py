@@ -17,7 +17,7 @@ from pathlib import Path
 import polib
 import pytest
 
-from course_utils.core.checks import Exercise
+from course_utils.core.checks import Exercise, Prediction, Think, scoreboard
 from course_utils.core.errors import ExerciseIncorrect, ExerciseNotDone
 from course_utils.core.i18n import translate
 from course_utils.tools import catalogs
@@ -237,6 +237,12 @@ def test_every_check_message_is_in_hebrew(name, exercise, monkeypatch, capsys):
     monkeypatch.setenv("COURSE_LANG", "he")
     failures = []
     for wrong in exercise.wrong_answers:
+        if isinstance(exercise, Prediction):
+            exercise.check(wrong)   # a wrong prediction is revealed, not an error
+            printed = capsys.readouterr().out
+            if not _HEBREW_LETTER.search(printed) or _ENGLISH_RUN.search(printed):
+                failures.append(printed)
+            continue
         with pytest.raises(ExerciseIncorrect) as info:
             exercise.check(wrong)
         english = str(info.value)
@@ -255,6 +261,58 @@ def test_every_check_message_is_in_hebrew(name, exercise, monkeypatch, capsys):
     if len(starts) != 2 or _ENGLISH_RUN.search(printed):
         failures.append(printed)
     assert not failures, f"{name}: messages not (fully) in Hebrew: {failures[:4]}"
+
+
+def test_scoreboard_student_errors_and_model_answers_speak_hebrew(monkeypatch, capsys):
+    """The scoreboard's header and words, an error in the student's own code, a
+    think exercise's model answer, and a Hebrew answer's key ideas."""
+    from course_utils.core.student_code import ExerciseCodeError
+    from course_utils.topics.exercises import nb03, nb05
+
+    monkeypatch.setenv("COURSE_LANG", "he")
+    nb05.ex1.check(nb05.ex1.reference)
+    scoreboard(nb05)
+    board = capsys.readouterr().out
+    assert "נפתרו" in board and "מימוש" in board and "לא התחיל" in board, board
+    assert not _ENGLISH_RUN.search(board), board
+
+    def kl_from_log_var(mu, log_var):
+        return totl.sum(dim=1)  # noqa: F821 - the student's typo
+
+    with pytest.raises(ExerciseCodeError) as info:
+        nb05.ex1.check(kl_from_log_var)
+    shown = info.value._render_traceback_()[0]
+    assert "totl" in shown and "return totl.sum(dim=1)" in shown
+    assert _HEBREW_LETTER.search(shown) and "בדקו את האיות" in shown, shown
+
+    think = next(e for e in vars(nb03).values() if isinstance(e, Think))
+    think.check("התשובה שלי: ה-loss מתייחס רק לקודים של תמונות האימון, ולכן לא ידוע "
+                "איפה הקודים נמצאים, ויש רווחים בין האשכולות במרחב הלטנטי.")
+    recorded = re.sub(r"[\u2066-\u2069]", "", capsys.readouterr().out)
+    recorded = recorded.replace("\n", " ")  # as wrapped for a right-to-left line
+    assert "נוגעת ב-" in recorded and "מתוך" in recorded, recorded
+    touched = int(re.search(r"נוגעת ב-(\d+)", recorded).group(1))
+    assert touched >= 2, recorded  # the Hebrew regexes of the key ideas
+    think.solution()
+    answer = capsys.readouterr().out
+    assert _HEBREW_LETTER.search(answer) and not _ENGLISH_RUN.search(answer), answer
+
+
+@pytest.mark.parametrize("name, exercise",
+                         [(n, e) for n, e in _exercises() if isinstance(e, Think)],
+                         ids=lambda x: str(x)[:12])
+def test_the_hebrew_model_answer_touches_every_key_idea(name, exercise, monkeypatch):
+    """Each key idea's regex has a Hebrew one (its catalog translation), and the
+    Hebrew model answer says every idea in Hebrew, as the English one does."""
+    from course_utils.core.i18n import catalog_text
+
+    monkeypatch.setenv("COURSE_LANG", "he")
+    answer = catalog_text(exercise.model_answer)
+    assert answer, f"{name}: the model answer is not translated"
+    for label, regex in exercise.key_ideas:
+        hebrew = catalog_text(regex)
+        assert hebrew and hebrew != regex, f"{name}: no Hebrew regex for {label!r}"
+        assert re.search(hebrew, answer, re.I), f"{name}: {label!r} not in Hebrew"
 
 
 def test_english_stays_english(monkeypatch):

@@ -46,7 +46,7 @@ from course_utils.core.errors import (
     ExerciseNotDone,
     ShapeError,
 )
-from course_utils.core.i18n import translate
+from course_utils.core.i18n import RTL, catalog_text, language, translate
 from course_utils.core.student_code import student_error
 
 KINDS = ("predict", "derive", "implement", "explore", "think")
@@ -261,7 +261,7 @@ class Think(Exercise):
         if words < self.min_words:
             raise Wrong(f"your answer has {words} word(s); explain it in a "
                         f"sentence or two (at least {self.min_words} words).")
-        touched = sum(bool(re.search(rx, answer, re.I)) for _, rx in self.key_ideas)
+        touched = sum(self._touches(rx, answer) for _, rx in self.key_ideas)
         self.status = DONE
         print(translate(
             f"Exercise {self.number} ({self.title}): your answer is recorded "
@@ -269,13 +269,24 @@ class Think(Exercise):
             "ideas the model answer uses; discuss it with your neighbour, then "
             f"{self._name}.solution() shows the model answer."))
 
+    @staticmethod
+    def _touches(regex: str, answer: str) -> bool:
+        """Whether ``answer`` says the idea: the English regex, or the one the
+        student's language gives for it (its catalog's translation of the regex)."""
+        other = catalog_text(regex)
+        return bool(re.search(regex, answer, re.I)
+                    or (other and re.search(other, answer, re.I)))
+
     def solution(self) -> None:
         if self.status != DONE:
-            print(f"Exercise {self.number}: write your own answer first and run its "
-                  "check cell; then the model answer (a solution) is shown here.")
+            print(translate(f"Exercise {self.number}: write your own answer first "
+                            "and run its check cell; then the model answer (a "
+                            "solution) is shown here."))
             return
-        print(f"A model answer to exercise {self.number} ({self.title}):\n")
-        print(textwrap.fill(self.model_answer, 88))
+        print(translate(f"A model answer to exercise {self.number} ({self.title}):")
+              + "\n")
+        shown = translate(self.model_answer)
+        print(textwrap.fill(shown, 88) if shown == self.model_answer else shown)
 
     def solution_source(self) -> str:
         return (f"{self.answer_name} = {self.handle}.model_answer  "
@@ -301,6 +312,13 @@ def register(module_globals: dict) -> tuple[Exercise, ...]:
 
 
 MARKS = {DONE: "[x]", TRIED: "[~]", NOT_STARTED: "[ ]"}
+#: the scoreboard's words as entries of the translation catalog (the catalog's
+#: text is the word shown; English shows the kind or status itself)
+KIND_NAMES = {"predict": "exercise kind: predict", "derive": "exercise kind: derive",
+              "implement": "exercise kind: implement",
+              "explore": "exercise kind: explore", "think": "exercise kind: think"}
+STATUS_NAMES = {DONE: "exercise status: done", TRIED: "exercise status: tried",
+                NOT_STARTED: "exercise status: not started"}
 
 
 def scoreboard(module: Any) -> None:
@@ -309,12 +327,23 @@ def scoreboard(module: Any) -> None:
     exercises = getattr(module, "EXERCISES", None) or register(vars(module))
     counts = {s: sum(e.status == s for e in exercises) for s in MARKS}
     short = getattr(module, "__name__", "").rsplit(".", 1)[-1].removeprefix("nb")
-    print(f"Exercises of notebook {short}: {counts[DONE]} done, {counts[TRIED]} "
-          f"tried, {counts[NOT_STARTED]} not started (this session).")
-    width = max(len(e.title) for e in exercises)
+    print(translate(f"Exercises of notebook {short}: {counts[DONE]} done, "
+                    f"{counts[TRIED]} tried, {counts[NOT_STARTED]} not started (this "
+                    "session)."))
+    # each word in the student's language (a title, a kind, a status), the
+    # columns padded after translation; a right-to-left row is isolated as a whole
+    words = {e.number: (catalog_text(e.title) or e.title,
+                        catalog_text(KIND_NAMES[e.kind]) or e.kind,
+                        catalog_text(STATUS_NAMES[e.status]) or e.status)
+             for e in exercises}
+    width = max(len(w[0]) for w in words.values())
+    kind_width = max(9, *(len(w[1]) + 1 for w in words.values()))
+    rtl = language() in RTL
     for e in exercises:
-        print(f"  {MARKS[e.status]} {e.number:<5} {e.kind:<9} {e.title:<{width}}  "
-              f"{e.status}")
+        title, kind, status = words[e.number]
+        row = (f"{MARKS[e.status]} {e.number:<5} {kind:<{kind_width}} "
+               f"{title:<{width}}  {status}")
+        print(f"  \u2067{row}\u2069" if rtl else f"  {row}")
 
 
 # Helpers for writing tests -----------------------------------------------------

@@ -135,9 +135,16 @@ def _isolated(text: str, lang: str, depth: int) -> str:
     each line in order; lines wrapped at word boundaries."""
     if lang not in RTL or depth:
         return text
-    lines = textwrap.wrap(text, RTL_WIDTH, break_long_words=False,
-                          break_on_hyphens=False) or [text]
-    return "\n".join(f"\u2067{_isolate_runs(line)}\u2069" for line in lines)
+    # a code span (`raise NotImplementedError`) stays on one line
+    kept = _CODE_SPAN.sub(lambda m: m.group(0).replace(" ", _KEEP), text)
+    lines = textwrap.wrap(kept, RTL_WIDTH, break_long_words=False,
+                          break_on_hyphens=False) or [kept]
+    return "\n".join(f"\u2067{_isolate_runs(line.replace(_KEEP, ' '))}\u2069"
+                      for line in lines)
+
+
+_CODE_SPAN = re.compile(r"`[^`\n]+`")
+_KEEP = "\ue000"  # a private-use character: a space that textwrap does not break
 
 
 def template_pattern(template: str) -> re.Pattern:
@@ -181,6 +188,16 @@ def translate(message: str, lang: str | None = None, _depth: int = 0) -> str:
     return message
 
 
+def catalog_text(message: str, lang: str | None = None) -> str | None:
+    """The catalog's own text for ``message`` (no isolation, no templates), or
+    None: for text that is not printed, such as the Hebrew regex of a think
+    exercise's key idea."""
+    lang = lang or language()
+    if lang == "en":
+        return None
+    return _catalog(lang)[0].get(message)
+
+
 def _splits(message: str, literals: list[str], start: int = 0) -> Iterator[list[str]]:
     """Every way of reading ``message[start:]`` as ``value literal value ...``
     for the literals that follow the first (which the caller has matched)."""
@@ -195,14 +212,22 @@ def _splits(message: str, literals: list[str], start: int = 0) -> Iterator[list[
         at = message.find(literals[0], at + 1)
 
 
-def _score(value: str, done: str, messages: dict[str, str]) -> int:
+_ENGLISH_WORDS = re.compile(r"[A-Za-z]{3,} [A-Za-z]{3,}")
+
+
+def _score(value: str, done: str, messages: dict[str, str]) -> float:
     """How well a placeholder's text reads: a whole message of the catalog (3),
-    no words, a number or code (2), made from a template (1), English left (0)."""
+    no words, a number or code (2), made from a template with no English words
+    left (1.5) or with some left (1: a split inside the text of an inner
+    placeholder, as "... with (a w_e, w_d a^-1). (nb02.ex1.hint() ..." around
+    " ("), English left (0)."""
     if value in messages or value.strip() in messages:
         return 3
-    if not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,}", value):
+    if not _ENGLISH_WORDS.search(value):
         return 2
-    return 1 if done != value else 0
+    if done == value:
+        return 0
+    return 1 if _ENGLISH_WORDS.search(done) else 1.5
 
 
 def _best_split(message: str, template: str, lang: str, depth: int) -> list[str]:

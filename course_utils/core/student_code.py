@@ -85,8 +85,10 @@ def student_error(number: str, err: BaseException,
                                                                       "<lambda>")
              else "in your code")
     message = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    # no part of the message is empty, so that its translation finds each one
+    raised = f"{type(err).__name__}: {message}" if message else type(err).__name__
+    at = f"line {frame.lineno}: `{line}`" if line else f"line {frame.lineno}"
     return ExerciseCodeError(
-        f"Exercise {number}: your code raised {type(err).__name__}"
-        f"{': ' + message if message else ''}, {where}, line {frame.lineno}"
-        f"{': `' + line + '`' if line else ''}. Try: {advice_for(err)} Your answer "
-        "was not checked yet; fix the line and run the cell again.")
+        f"Exercise {number}: your code raised {raised}, {where}, {at}. Try: "
+        f"{advice_for(err)} Your answer was not checked yet; fix the line and run "
+        "the cell again.")

@@ -147,6 +147,10 @@ def is_message(text: str) -> bool:
 
 #: keyword arguments whose strings are not messages (code, numbers, names)
 NOT_MESSAGES = {"solution_text", "number", "format", "names", "dtype"}
+#: a think exercise's ``(label, regex)`` pairs: the labels are never shown; each
+#: regex is an entry whose translation is a regex of the same idea in Hebrew,
+#: which the check searches a Hebrew answer with
+KEY_IDEAS = "key_ideas"
 
 
 def message_units(paths: Iterable[Path], root: Path) -> list[Unit]:
@@ -163,6 +167,14 @@ def message_units(paths: Iterable[Path], root: Path) -> list[Unit]:
                 skip.add(id(body[0].value))  # a docstring
             if isinstance(node, ast.keyword) and node.arg in NOT_MESSAGES:
                 skip.update(id(n) for n in ast.walk(node.value))
+            if isinstance(node, ast.keyword) and node.arg == KEY_IDEAS:
+                skip.update(id(n) for n in ast.walk(node.value))
+                for pair in getattr(node.value, "elts", []):
+                    regex = pair.elts[1] if isinstance(pair, ast.Tuple) else None
+                    if isinstance(regex, ast.Constant) and isinstance(regex.value,
+                                                                      str):
+                        where = f"{path.relative_to(root).as_posix()}:{regex.lineno}"
+                        found.setdefault(regex.value, []).append(where)
             if isinstance(node, ast.JoinedStr):
                 skip.update(id(n) for n in node.values)  # parts of an f-string
         for node in ast.walk(tree):

@@ -66,6 +66,7 @@ _PROTECTED = re.compile(r"\]\((?:[^()\s]|\([^()]*\))*\)|<[^>]+>|https?://\S+")
 _INLINE = re.compile(r"`[^`\n]+`|(?<![$\\])\$(?!\$)[^$]+?(?<!\\)\$")
 #: the modules whose messages are translated (the checks, hints, errors)
 MESSAGE_SOURCES = ("course_utils/core/checks.py", "course_utils/core/errors.py",
+                   "course_utils/core/student_code.py",
                    "course_utils/topics/exercises/nb*.py")
 
 

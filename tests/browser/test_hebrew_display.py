@@ -144,7 +144,10 @@ _RUN_STUB_AND_CHECK = """async () => {
   const stub = cells.findIndex(c => tags(c).includes('stub'));
   const check = cells.findIndex((c, i) => i > stub && tags(c).includes('check'));
   const lang = cells.findIndex(c => c.model.id === 'course-lang');
-  for (const index of [lang, stub, check]) {
+  // the Exercises section's own import of its module (nbNN), above the stubs
+  const imports = cells.findIndex(c => c.model.type === 'code' &&
+      c.model.sharedModel.getSource().includes('course_utils.topics.exercises import'));
+  for (const index of [lang, imports, stub, check]) {
     panel.content.activeCellIndex = index;
     await window.jupyterapp.commands.execute('notebook:run-cell');
   }
@@ -152,8 +155,9 @@ _RUN_STUB_AND_CHECK = """async () => {
 
 
 def test_hebrew_student_edition_checks_speak_hebrew(page, lab, screenshot):
-    """In the Hebrew student edition of 05, run the language cell, the first
-    exercise's empty stub and its check: the check answers in Hebrew."""
+    """In the Hebrew student edition of 05, run the language cell, the import of
+    the exercises module, the first exercise's empty stub and its check: the
+    check answers in Hebrew."""
     name = "05_gaussian_kl.ipynb"
     path = HEBREW / "student" / name
     if not path.exists():

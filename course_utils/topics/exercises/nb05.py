@@ -23,6 +23,7 @@ from course_utils.core.checks import (
     expect_close,
     register,
 )
+from course_utils.core.i18n import translate
 
 
 def _batch(seed: int, batch: int = 5, dim: int = 3):
@@ -325,8 +326,9 @@ def _test_fitted_q(answer) -> None:
             more = " Your q found the smaller peak; the other one is better."
         raise Wrong(f"KL(q || p) = {kl:.3f} nats for your q; the best Gaussian "
                     f"reaches {best_kl:.3f}.{more}")
-    print(f"KL(q || p) = {kl:.3f} nats (the best on a grid: {best_kl:.3f}, at mu = "
-          f"{best_mu:.1f}): your q sits on one peak and ignores the other.")
+    print(translate(
+        f"KL(q || p) = {kl:.3f} nats (the best on a grid: {best_kl:.3f}, at mu = "
+        f"{best_mu:.1f}): your q sits on one peak and ignores the other."))
 
 
 ex5 = Exercise(

@@ -22,6 +22,7 @@ from course_utils.core.checks import (
     expect_number,
     register,
 )
+from course_utils.core.i18n import translate
 
 
 def _draws(seed: int, n: int = 6, d: int = 3):
@@ -238,9 +239,9 @@ def _reveal_bound_in_k():
                  + 0.5 * ((z - q_mu) / q_sd) ** 2 + math.log(q_sd)
                  + 0.5 * math.log(2 * math.pi))
         rows.append(float((torch.logsumexp(log_w, 0) - math.log(k)).mean()))
+    values = ", ".join(f"{v:.4f}" for v in rows)
     shown = ("The importance-weighted bound, averaged over 1,000 repeats, for k = 1, "
-             "3, 10, 30, 100: " + ", ".join(f"{v:.4f}" for v in rows)
-             + f"; log p(x) = {log_px:.4f}.")
+             f"3, 10, 30, 100: {values}; log p(x) = {log_px:.4f}.")
     return ("rises" if rows[-1] > rows[0] + 0.05 else "stays"), shown
 
 
@@ -296,8 +297,9 @@ def _test_collapse(answer) -> None:
     if not any(v > 0 for v in kl_per_dimension(0.9 * c)):
         raise Wrong(f"at c = {c:g} every dimension has collapsed, and at "
                     f"{0.9 * c:g} too: find the smallest such c (within 10%).")
-    print(f"At c = {c:g} every dimension has collapsed; at 0.9 c "
-          f"{sum(v > 0 for v in kl_per_dimension(0.9 * c))} is still active.")
+    print(translate(
+        f"At c = {c:g} every dimension has collapsed; at 0.9 c "
+        f"{sum(v > 0 for v in kl_per_dimension(0.9 * c))} is still active."))
 
 
 ex5 = Exercise(

@@ -21,6 +21,7 @@ from course_utils.core.checks import (
     expect_number,
     register,
 )
+from course_utils.core.i18n import translate
 from course_utils.core.synthetic import normal_pdf, ring_centers, sample_ring
 from course_utils.topics.modes import mode_coverage
 
@@ -182,8 +183,9 @@ def _test_saturation(answer) -> None:
     if jsd(0.9 * t) >= LEVEL:
         raise Wrong(f"at t = {t:g} the JSD has saturated, but already at "
                     f"{0.9 * t:.3g}: find the smallest such distance (within 10%).")
-    print(f"From t = {_saturation():.2f} on, the JSD is within 1% of log 2 and "
-          "barely moves: a generator that far away gets almost no signal from it.")
+    print(translate(
+        f"From t = {_saturation():.2f} on, the JSD is within 1% of log 2 and "
+        "barely moves: a generator that far away gets almost no signal from it."))
 
 
 ex4 = Exercise(
