@@ -135,6 +135,11 @@ def _figure():
 
 
 def test_where_no_kernel_runs_a_view_shows_a_still_and_no_markup():
+    if int(widgets.__version__.split(".")[0]) < 8:
+        # ipywidgets 7 (the lowest allowed; Colab's) displays a widget through its
+        # own _ipython_display_, so no still reaches an export there; a fresh
+        # install (and so every export the tools make) gets ipywidgets 8
+        pytest.skip("the export still needs ipywidgets 8")
     view = _kl_widget()
     bundle = view._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
