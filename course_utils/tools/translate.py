@@ -324,10 +324,14 @@ def build(lang: str = LANG) -> list[Path]:
     report = generate(edition_dir(), student, banner=student_banner_for(lang),
                       badge=lambda name: _badge(name, "student"))
     written += [student / n for n in report["written"]]
-    for name in report["unchanged"]:  # the same content, maybe not the same bytes
-        if (student / name).read_bytes() != files[student / name]:
-            (student / name).write_bytes(files[student / name])
-            written.append(student / name)
+    # generate() writes its own layout; the committed one is dump()'s (sources as
+    # lists of lines), so one build leaves nothing for --check to find
+    for name in report["unchanged"] + report["written"]:
+        want = files.get(student / name)
+        if want is not None and (student / name).read_bytes() != want:
+            (student / name).write_bytes(want)
+            if student / name not in written:
+                written.append(student / name)
     for name in report["kept"]:
         print(f"KEPT {edition_dir() / 'student' / name}: changed by hand, not "
               "overwritten (move it away to get a fresh copy)", file=sys.stderr)
