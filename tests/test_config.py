@@ -74,6 +74,10 @@ def test_presenting_style_is_larger():
     small = mpl.rcParams["font.size"]
     assert config.use_style(presenting=True) == "presenting"
     assert mpl.rcParams["font.size"] > small
+    # two panels side by side (1.7 x the width) fit a 1280 px slide at the dpi
+    width = 1.7 * mpl.rcParams["figure.figsize"][0]
+    for dpi in ("figure.dpi", "savefig.dpi"):
+        assert width * mpl.rcParams[dpi] <= 1280
     config.use_style(presenting=False)
 
 
@@ -114,7 +118,7 @@ def _bad_values(tmp_path: Path) -> dict[str, str]:
         "COURSE_DEVICE": "meta", "COURSE_THREADS": "0", "COURSE_NO_CACHE": "yes",
         "COURSE_OFFLINE": "2", "COURSE_FASHION_DIR": str(tmp_path / "missing"),
         "COURSE_DATA_DIR": str(a_file), "COURSE_WEB_ASSETS": str(a_file),
-        "COURSE_PARALLEL": "maybe",
+        "COURSE_PARALLEL": "maybe", "COURSE_LANG": "hebrew",
     }
 
 

@@ -12,7 +12,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils.tools.editions import EditionError, generate, main, student_notebook
+from course_utils.tools import links
+from course_utils.tools.editions import (
+    EditionError,
+    generate,
+    main,
+    stale,
+    student_notebook,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,7 +92,41 @@ def test_generate_never_overwrites_a_students_work(tmp_path):
 def test_every_lecturer_notebook_has_a_student_edition(tmp_path):
     report = generate(ROOT / "notebooks", tmp_path)
     lecturer = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    assert sorted(report["written"]) == lecturer
+    assert sorted(n for n in report["written"] if n.endswith(".ipynb")) == lecturer
+    assert "rise.css" in report["written"]  # the live slides' style goes along
+
+
+def test_committed_student_edition_is_up_to_date():
+    found = stale(ROOT / "notebooks", ROOT / "notebooks" / "student")
+    assert not found, (f"notebooks/student/ is out of date with the lecturer "
+                       f"notebooks ({found}): run python -m course_utils.tools.editions"
+                       " and commit notebooks/student/")
+
+
+def test_stale_sees_a_changed_lecturer_notebook(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "01_demo.ipynb").write_text(json.dumps(_notebook()))
+    (src / "rise.css").write_text(".reveal {}")
+    assert stale(src, out) == ["01_demo.ipynb", "rise.css"]  # nothing written yet
+    generate(src, out)
+    assert stale(src, out) == [] and main(["--check", "--src", str(src),
+                                           "--out", str(out)]) == 0
+    changed = _notebook()
+    changed["cells"][1]["source"] = "x = 3"
+    (src / "01_demo.ipynb").write_text(json.dumps(changed))
+    (out / "02_gone.ipynb").write_text("{}")
+    assert stale(src, out) == ["01_demo.ipynb", "02_gone.ipynb"]
+    assert main(["--check", "--src", str(src), "--out", str(out)]) == 1
+
+
+def test_student_badge_opens_the_student_edition():
+    nb = _notebook()
+    nb["cells"][0]["source"] = "# 7.1 A title\n\n" + links.colab_badge("01_demo.ipynb")
+    title = student_notebook(nb, "01_demo.ipynb")["cells"][0]["source"]
+    assert links.colab_url("01_demo.ipynb", "student") in title
+    assert "notebooks/student/01_demo.ipynb" in title
+    assert links.LECTURER_LABEL not in title and title.count("colab-badge.svg") == 1
 
 
 @pytest.mark.parametrize("stub_body, should_pass", [
@@ -99,7 +140,8 @@ def test_student_run_accepts_only_not_implemented(tmp_path, stub_body, should_pa
     stub["source"] = f"def f():\n    {stub_body}"
     path = tmp_path / "student.ipynb"
     path.write_text(json.dumps(student))
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+    env = {**os.environ,  # this checkout's course_utils, and the tests' conftest
+           "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)])}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "conftest", "--nbval-lax",
          "--nbval-current-env", "-q", "-p", "no:cacheprovider", "--rootdir",

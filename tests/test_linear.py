@@ -132,9 +132,11 @@ def test_slider_logic_returns_the_curve_value(digits_pca):
         _, direct = reconstruction_at(pca, x[:200], m)
         assert math.isclose(marked, curve[m], rel_tol=1e-12, abs_tol=1e-12)
         assert math.isclose(marked, direct, rel_tol=1e-9, abs_tol=1e-12)
-    slider = widget.children[0]
-    slider.value = 7                   # moving the slider redraws without error
-    assert slider.max == 64
+    slider = widget.controls["m"]
+    png = bytes(widget.figure.value)
+    slider.value = 7                   # moving the slider redraws the picture
+    assert slider.max == 64 and bytes(widget.figure.value) != png
+    assert widget.result["error"] == pytest.approx(curve[7])
     plt.close("all")
 
 

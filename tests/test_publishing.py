@@ -254,15 +254,22 @@ def test_binder_configuration():
     assert "pip install --no-deps --editable ." in post.read_text()
 
 
-def test_readme_has_binder_and_colab_badges():
-    readme = ROOT / "README.md"
-    if not readme.exists():
-        pytest.skip("README.md is not written yet")
-    text = readme.read_text(encoding="utf-8")
-    if "## Binder, Colab and presenting" not in text:
-        pytest.skip("the README has no 'Binder, Colab and presenting' section yet")
-    assert links.binder_url() in text, "README: the Binder badge is missing or stale"
-    assert links.colab_url("00_start_here.ipynb") in text
+def test_readme_sends_students_to_the_student_edition():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("### A student")
+    lecturer = text.index("### A lecturer")
+    assert start < text.index("## The notebooks"), "the README starts with its readers"
+    student_part, lecturer_part = text[start:lecturer], text[lecturer:]
+    for url in (links.binder_url(), links.colab_url("00_start_here.ipynb", "student")):
+        assert url in student_part, f"README: the student badge {url} is missing"
+    for url in (links.binder_url(edition="lecturer"),
+                links.colab_url("00_start_here.ipynb")):
+        assert url in lecturer_part, f"README: the lecturer badge {url} is missing"
+        assert url not in student_part, "a student badge opens the lecturer edition"
+    command = re.search(r"<!-- course-command -->\s*```bash\n(.+?)\n```", text, re.S)
+    assert command and "notebooks/student/00_start_here.ipynb" in command.group(1)
+    assert text.index("python -m venv") < command.start(), \
+        "the virtual-environment advice comes before the first command"
 
 
 # Widget logic, without a browser ------------------------------------------------
@@ -342,7 +349,39 @@ def test_export_runs_the_notebook_and_loads_nothing_from_the_web(
         assert "colab-badge.svg" not in page  # a picture from the web
         assert '<aside class="notes">' in page  # the solution, for the speaker
     else:
-        assert "colab-badge.svg" in page  # the page links to Colab
+        assert "colab-badge.svg" not in page  # a picture from the web ...
+        assert links.colab_url("09_test.ipynb") in page  # ... made a plain link
+
+
+def test_pages_show_widgets_as_stills_and_no_kernel_log():
+    nb = prepare.prepare(small_notebook(), "09_test.ipynb")
+    widget = {"version_major": 2, "version_minor": 0, "model_id": "abc"}
+    cell = next(c for c in nb.cells
+                if c.cell_type == "code" and not prepare.is_colab_cell(c))
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text=(
+            "[IPKernelApp] WARNING | Kernel is running over TCP without "
+            "encryption.\n")),
+        nbformat.v4.new_output("display_data", data={  # a LiveView: its still
+            site.WIDGET_VIEW: widget, "text/plain": "LiveView(children=(HBox(",
+            "text/html": "<img src='data:image/png;base64,AAAA'> a still"}),
+        nbformat.v4.new_output("display_data", data={  # any other widget
+            site.WIDGET_VIEW: widget, "text/plain": "Text(value='')"}),
+        nbformat.v4.new_output("stream", name="stderr", text="a real warning\n"),
+        nbformat.v4.new_output("display_data", data={  # a progress bar
+            site.WIDGET_VIEW: widget, "text/plain": "epochs: 100%|####| 4/4"}),
+    ]
+    for keep_badge in (True, False):
+        page = site._for_pages(nb, keep_badge=keep_badge)
+        outputs = next(c for c in page["cells"] if c["cell_type"] == "code")["outputs"]
+        shown = json.dumps(outputs)
+        assert "IPKernelApp" not in shown and "a real warning" in shown
+        assert site.WIDGET_VIEW not in shown and "LiveView(" not in shown
+        assert "a still" in shown and site.WIDGET_NOTE in json.dumps(outputs[1])
+        assert outputs[-1]["data"] == {"text/plain": "epochs: 100%|####| 4/4"}
+        title = page["cells"][0]["source"]
+        assert "colab-badge.svg" not in title
+        assert (links.colab_url("09_test.ipynb") in title) == keep_badge
 
 
 def test_export_reports_a_failing_notebook_and_goes_on(tmp_path, fake_assets, capsys):

@@ -109,3 +109,46 @@ def test_live_view_rejects_bad_controls():
         LiveView(kl_view, {})
     with pytest.raises(CourseError):
         LiveView(kl_view, {"mu": widgets.Button(description="no value")})
+
+
+def test_many_sliders_stand_in_a_column_beside_the_figure():
+    controls = {f"z{j}": slider(f"z{j}", 0.0, -3.0, 3.0) for j in range(8)}
+    view = LiveView(lambda **z: sum(z.values()), controls, draw=lambda r: _figure())
+    assert view.arrange == "column"
+    row = view.children[0]
+    column, side = row.children
+    assert list(column.children) == list(controls.values())
+    assert all(c.layout.width == "100%" for c in controls.values())
+    assert view.figure in side.children        # the picture beside the sliders
+    assert view.figure.layout.width.endswith("px")  # at its own size
+    assert _kl_widget().arrange == "row"       # two sliders stay in a row
+    with pytest.raises(CourseError):
+        LiveView(kl_view, {"mu": slider("mu", 1.0, -3.0, 3.0)}, arrange="grid")
+
+
+def _figure():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.plot([0, 1])
+    return fig
+
+
+def test_where_no_kernel_runs_a_view_shows_a_still_and_no_markup():
+    if int(widgets.__version__.split(".")[0]) < 8:
+        # ipywidgets 7 (the lowest allowed; Colab's) displays a widget through its
+        # own _ipython_display_, so no still reaches an export there; a fresh
+        # install (and so every export the tools make) gets ipywidgets 8
+        pytest.skip("the export still needs ipywidgets 8")
+    view = _kl_widget()
+    bundle = view._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    still = bundle["text/html"]
+    assert 'src="data:image/png;base64,' in still
+    assert "JupyterLab" in bundle["text/plain"]
+    assert "KL(q‖p) = 0.8181" in still and "JupyterLab" in still
+    assert "LiveView(" not in bundle["text/plain"]
+    assert "<" not in view.text and "&nbsp;" not in view.text
+    assert "KL(q‖p) = 0.8181" in view.text
+    view.set(mu=0.0, sigma=1.0)                # the still stays the first state
+    assert view._repr_mimebundle_()["text/html"] == still

@@ -84,6 +84,11 @@ def _folder(must_exist: bool) -> Callable[[str], Path | None]:
     return parse
 
 
+def _lang(text: str) -> str | None:
+    text = text.lower()
+    return text if text in ("en", "he") else None
+
+
 def _path(text: str) -> Path:
     return Path(text).expanduser()
 
@@ -116,6 +121,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("COURSE_WEB_ASSETS", _FOLDER, "~/web-assets",
             "where reveal.js and MathJax are kept for the slides "
             "(default `~/.cache/dgm-course/web-assets`)", _folder(False)),
+    Setting("COURSE_LANG", "en or he", "he",
+            "the language of the exercise checks, hints and messages (the Hebrew "
+            "notebooks in `notebooks/hebrew/` set he)", _lang),
     Setting("COURSE_PARALLEL", _FLAG, "1",
             "tests only: one torch thread per kernel, as under pytest-xdist", _flag),
     Setting("COURSE_CHROMIUM", "a path to a program", "/usr/bin/chromium",
@@ -309,6 +317,9 @@ _BASE_STYLE = {
     "axes.prop_cycle": None,  # filled in by use_style
 }
 
+#: The width of a slide in inches at the figures' 100 dpi (1280 px, less margins).
+SLIDE_WIDTH_IN = 12.4
+
 # Colour-blind-safe cycle (Okabe and Ito, 2008).
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
              "#F0E442", "#000000"]
@@ -328,8 +339,12 @@ def use_style(presenting: bool | None = None) -> str:
     style = dict(_BASE_STYLE)
     style["axes.prop_cycle"] = cycler(color=OKABE_ITO)
     if presenting:
+        # A slide is 1280 px wide (the exported slides; a projector at 100 dpi):
+        # two panels side by side (1.7 x the width, as the notebooks draw them)
+        # must fit it, or the browser shrinks the figure back to small print.
         style.update({
-            "figure.figsize": (11.0, 6.5),
+            "figure.figsize": (SLIDE_WIDTH_IN / 1.7, 4.6),
+            "savefig.dpi": 100,  # a saved figure (a widget's) at the screen's size
             "font.size": 17,
             "axes.titlesize": 19,
             "axes.labelsize": 17,

@@ -18,7 +18,10 @@ class CourseError(Exception):
     """
 
     def _render_traceback_(self) -> list[str]:
-        return [f"\x1b[31m{type(self).__name__}\x1b[0m: {self}"]
+        # i18n reads COURSE_LANG through config, which imports torch: not at import
+        from course_utils.core.i18n import translate
+
+        return [f"\x1b[31m{type(self).__name__}\x1b[0m: {translate(str(self))}"]
 
 
 class ConfigError(CourseError, ValueError):

@@ -207,7 +207,22 @@ def fit(model: torch.nn.Module, loss_fn: LossFn, data: Batch, *, epochs: int,
     return history
 
 
-def _progress(total: int):
+#: A progress bar appears once its loop has run this long (shorter loops show none).
+PROGRESS_AFTER_S = 2.0
+
+
+def progress_bar(total: int, desc: str):
+    """A progress bar over ``total`` steps (``bar.update(1)`` after each, then
+    ``bar.close()``): a widget in Jupyter, text elsewhere (tqdm). It shows only
+    once the loop has run :data:`PROGRESS_AFTER_S` seconds, so quick loops stay
+    quiet and every loop that makes a student wait says how far it is."""
     from tqdm.auto import tqdm  # tqdm.auto picks a widget bar in Jupyter: lazily
 
-    return tqdm(total=total, desc="epochs", leave=True)
+    # miniters=1: the bar is redrawn only from the training loop's own thread
+    # (tqdm's monitor thread redraws bars whose miniters it raised above 1)
+    return tqdm(total=total, desc=desc, leave=True, delay=PROGRESS_AFTER_S,
+                miniters=1)
+
+
+def _progress(total: int):
+    return progress_bar(total, "epochs")

@@ -4,19 +4,28 @@ Exercises are written once, in the lecturer notebooks, with cell tags:
 
 ``stub``
     a code cell with what the student starts from: it defines the function to
-    write, whose body raises ``NotImplementedError`` with a hint. Kept in both
-    editions (in the lecturer edition the solution cell below redefines it).
+    write, whose body raises ``NotImplementedError``, or it sets the answer's
+    name to ``...`` (a prediction, an explored value, a written answer). Kept in
+    both editions (in the lecturer edition the solution cell below redefines it).
+    It also carries the exercise's kind, ``kind-predict`` ... ``kind-think``.
 ``solution``
     the lecturer's solution (code or markdown). Removed from the student edition.
 ``check``
     a cell that checks the answer (``nbXX.exN.check(...)``). In the student edition
-    it raises ``NotImplementedError`` until the stub is filled in, so it is tagged
-    ``raises-exception`` there (nbval then expects it).
+    it raises ``NotImplementedError`` (one line, no traceback) until the stub is
+    filled in, so it is tagged ``raises-exception`` there (nbval then expects it).
 
 Usage (from the repository root)::
 
     python -m course_utils.tools.editions            # writes notebooks/student/
+    python -m course_utils.tools.editions --check    # is notebooks/student/ current?
     python -m course_utils.tools.editions --out DIR  # somewhere else
+
+The student edition in ``notebooks/student/`` is committed (the quick start and
+the student badges open it), with the manifest below and a copy of the live
+slides' style ``rise.css``; ``tests/test_editions.py`` fails when it is out of
+date with the lecturer notebooks. In the student edition the Colab badge under
+the title opens the student notebook.
 
 A notebook already in the output folder whose content differs from what this
 command last wrote there (the student edited or ran it) is never overwritten: it
@@ -33,20 +42,24 @@ import argparse
 import copy
 import hashlib
 import json
+import re
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from course_utils.core.errors import CourseError
+from course_utils.tools.links import colab_badge
 from course_utils.tools.notebooks import cell_source, cell_tags
 
 MANIFEST = ".edition-manifest.json"
 STUDENT_BANNER = (
     "> **Student edition.** Generated from the lecturer edition by "
-    "`python -m course_utils.tools.editions`. The exercises at the end hold stubs that "
-    "raise `NotImplementedError`: replace each `raise` with your code, then run the "
-    "check cell below it. `exN.hint()` gives a hint."
+    "`python -m course_utils.tools.editions`. The exercises at the end hold stubs: "
+    "replace each `raise NotImplementedError` or `...` with your code or answer, "
+    "then run the check cell below it. `exN.hint()` gives a hint, `exN.hint(2)` the "
+    "next."
 )
 
 
@@ -54,8 +67,20 @@ class EditionError(CourseError):
     """A lecturer notebook's exercise cells are tagged inconsistently."""
 
 
-def student_notebook(nb: dict, name: str = "notebook") -> dict:
-    """Return the student edition of a lecturer notebook (a new dict)."""
+_PLACEHOLDER = re.compile(r"^\w+ = \.\.\.\s*(#.*)?$", re.M)
+
+
+def is_stub(source: str) -> bool:
+    """Whether a stub cell leaves the answer to the student: a body that raises
+    NotImplementedError, or an answer set to ``...`` (Ellipsis)."""
+    return "raise NotImplementedError" in source or bool(_PLACEHOLDER.search(source))
+
+
+def student_notebook(nb: dict, name: str = "notebook",
+                     banner: str = STUDENT_BANNER, badge: str | None = None) -> dict:
+    """Return the student edition of a lecturer notebook (a new dict); ``banner``
+    is the note put under the title and ``badge`` the Colab badge line there (the
+    Hebrew edition passes its own of both)."""
     out = copy.deepcopy(nb)
     cells = []
     n_stub = n_solution = n_check = 0
@@ -66,11 +91,10 @@ def student_notebook(nb: dict, name: str = "notebook") -> dict:
             continue
         if "stub" in tags:
             n_stub += 1
-            raises = "NotImplementedError" in cell_source(cell)
-            if cell["cell_type"] != "code" or not raises:
+            if cell["cell_type"] != "code" or not is_stub(cell_source(cell)):
                 raise EditionError(
                     f"{name}: a cell tagged 'stub' must be code that raises "
-                    "NotImplementedError")
+                    "NotImplementedError or sets its answer to ...")
         if "check" in tags:
             n_check += 1
             cell["metadata"]["tags"] = tags + ["raises-exception"]
@@ -83,8 +107,15 @@ def student_notebook(nb: dict, name: str = "notebook") -> dict:
             f"{name}: {n_stub} stub cell(s), {n_solution} solution code cell(s) and "
             f"{n_check} check cell(s); each exercise needs one stub, one solution "
             "and a check")
+    if cells and cells[0]["cell_type"] == "markdown":
+        title = cell_source(cells[0]).split("\n")
+        cells[0]["source"] = "\n".join(
+            (badge or colab_badge(name, "student")) if "colab-badge.svg" in line
+            else line
+            for line in title)
     banner = {"cell_type": "markdown", "id": "student-edition-banner",
-              "metadata": {"tags": ["student-banner"]}, "source": STUDENT_BANNER}
+              "metadata": {"tags": ["student-banner"]},
+              "source": banner.splitlines(keepends=True)}
     # The banner goes right after the title cell.
     out["cells"] = cells[:1] + [banner] + cells[1:]
     out.setdefault("metadata", {})["course_edition"] = "student"
@@ -92,6 +123,9 @@ def student_notebook(nb: dict, name: str = "notebook") -> dict:
 
 
 BACKUPS = "backups"
+#: Files copied as they are from the lecturer folder (jupyterlab-rise reads
+#: rise.css beside a notebook).
+COPIED = ("rise.css",)
 
 
 def _canonical(value):
@@ -132,7 +166,9 @@ def _dump(nb: dict) -> str:
     return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 
-def generate(src_dir: Path, out_dir: Path, force: bool = False) -> dict[str, list]:
+def generate(src_dir: Path, out_dir: Path, force: bool = False,
+             banner: str = STUDENT_BANNER,
+             badge: Callable[[str], str] | None = None) -> dict[str, list]:
     """Write the student edition of every ``src_dir/*.ipynb`` into ``out_dir``.
 
     Returns ``{"written": [...], "unchanged": [...], "kept": [...], "backups":
@@ -157,7 +193,8 @@ def generate(src_dir: Path, out_dir: Path, force: bool = False) -> dict[str, lis
                                "backups": []}
     for path in notebooks:
         nb = json.loads(path.read_text(encoding="utf-8"))
-        text = _dump(student_notebook(nb, path.name))
+        text = _dump(student_notebook(nb, path.name, banner,
+                                      badge(path.name) if badge else None))
         target = out_dir / path.name
         if target.exists():
             on_disk = target.read_text(encoding="utf-8")
@@ -179,7 +216,40 @@ def generate(src_dir: Path, out_dir: Path, force: bool = False) -> dict[str, lis
         report["written"].append(path.name)
     manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n",
                              encoding="utf-8")
+    for name in COPIED:
+        source, target = src_dir / name, out_dir / name
+        if not source.is_file():
+            continue
+        if target.is_file() and target.read_bytes() == source.read_bytes():
+            report["unchanged"].append(name)
+        else:
+            shutil.copyfile(source, target)
+            report["written"].append(name)
     return report
+
+
+def stale(src_dir: Path, out_dir: Path) -> list[str]:
+    """The files of the student edition in ``out_dir`` that differ from what
+    :func:`generate` would write now (missing ones included), and notebooks there
+    without a lecturer notebook. Empty when the edition is up to date."""
+    src_dir, out_dir = Path(src_dir), Path(out_dir)
+    found = []
+    names = set()
+    for path in sorted(src_dir.glob("[0-9][0-9]_*.ipynb")):
+        names.add(path.name)
+        want = _dump(student_notebook(json.loads(path.read_text(encoding="utf-8")),
+                                      path.name))
+        target = out_dir / path.name
+        if not target.is_file() or target.read_text(encoding="utf-8") != want:
+            found.append(path.name)
+    found += sorted(p.name for p in out_dir.glob("[0-9][0-9]_*.ipynb")
+                    if p.name not in names)
+    for name in COPIED:
+        source, target = src_dir / name, out_dir / name
+        if source.is_file() and (not target.is_file()
+                                 or target.read_bytes() != source.read_bytes()):
+            found.append(name)
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,7 +268,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true",
                         help="replace notebooks the student has changed, after "
                              "copying each to <out>/backups/")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; list the files that are out of date "
+                             "and exit with 1 if there are any")
     args = parser.parse_args(argv)
+    if args.check:
+        found = stale(args.src, args.out)
+        for name in found:
+            print(f"out of date: {args.out / name}", file=sys.stderr)
+        if found:
+            print("run: python -m course_utils.tools.editions", file=sys.stderr)
+        else:
+            print(f"the student edition in {args.out} is up to date")
+        return 1 if found else 0
     try:
         report = generate(args.src, args.out, force=args.force)
     except EditionError as err:

@@ -3,7 +3,11 @@
 :data:`REPO` is the one place the repository's address is written. The "Open in
 Colab" badges, the guarded Colab set-up cell of every notebook and the README's
 Binder link are all made from it (rerun ``python -m course_utils.tools.publish
-prepare`` after changing it).
+prepare`` and ``python -m course_utils.tools.editions`` after changing it).
+
+Two editions: the lecturer notebooks in ``notebooks/`` (with solutions) and the
+student edition in ``notebooks/student/`` (stubs), generated from them. Students
+are sent to the student edition; a lecturer badge says that it is one.
 """
 
 from __future__ import annotations
@@ -29,21 +33,37 @@ def github_path() -> str:
     return match.group(1)
 
 
-def colab_url(notebook: str) -> str:
-    """The Colab address that opens ``notebooks/<notebook>`` from the repository."""
+EDITIONS = ("lecturer", "student")
+#: Where each edition lies in the repository.
+EDITION_FOLDERS = {"lecturer": "notebooks", "student": "notebooks/student"}
+#: The words before a lecturer notebook's badge (the student edition has none).
+LECTURER_LABEL = "**Lecturer edition** (with the solutions):"
+
+
+def notebook_path(notebook: str, edition: str = "lecturer") -> str:
+    """``notebooks/<notebook>`` or ``notebooks/student/<notebook>``."""
+    if edition not in EDITIONS:
+        raise PublishError(f"edition must be one of {EDITIONS}, got {edition!r}")
+    return f"{EDITION_FOLDERS[edition]}/{Path(notebook).name}"
+
+
+def colab_url(notebook: str, edition: str = "lecturer") -> str:
+    """The Colab address that opens ``notebook`` of ``edition`` from the repository."""
     return (f"https://colab.research.google.com/github/{github_path()}/blob/"
-            f"{BRANCH}/notebooks/{Path(notebook).name}")
+            f"{BRANCH}/{notebook_path(notebook, edition)}")
 
 
-def binder_url(notebook: str = "00_start_here.ipynb") -> str:
-    """The Binder address that opens ``notebooks/<notebook>`` in JupyterLab."""
+def binder_url(notebook: str = "00_start_here.ipynb", edition: str = "student") -> str:
+    """The Binder address that opens ``notebook`` of ``edition`` in JupyterLab."""
     return (f"https://mybinder.org/v2/gh/{github_path()}/{BRANCH}"
-            f"?urlpath=lab/tree/notebooks/{Path(notebook).name}")
+            f"?urlpath=lab/tree/{notebook_path(notebook, edition)}")
 
 
-def colab_badge(notebook: str) -> str:
-    """The markdown line of the "Open in Colab" badge for ``notebook``."""
-    return f"[![Open In Colab]({BADGE_IMAGE})]({colab_url(notebook)})"
+def colab_badge(notebook: str, edition: str = "lecturer") -> str:
+    """The markdown line of the "Open in Colab" badge for ``notebook``: in the
+    lecturer edition it says so; in the student edition it is the badge alone."""
+    badge = f"[![Open In Colab]({BADGE_IMAGE})]({colab_url(notebook, edition)})"
+    return f"{LECTURER_LABEL} {badge}" if edition == "lecturer" else badge
 
 
 def colab_cell_source() -> str:

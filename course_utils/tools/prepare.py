@@ -32,8 +32,10 @@ COLAB_TAG = "colab"
 MANUAL_SLIDE_TAG = "slide-manual"
 
 #: Settings for the live slides (jupyterlab-rise reads the notebook's "rise" key).
-RISE_SETTINGS = {"scroll": True, "theme": "white", "transition": "none",
-                 "width": "90%", "height": "90%"}
+#: No "width"/"height": jupyterlab-rise's own 100% fills the screen, where "90%"
+#: pushed both edges of every slide off it. Sizes, margins and headings are set by
+#: notebooks/rise.css, which jupyterlab-rise loads beside the notebook.
+RISE_SETTINGS = {"scroll": True, "theme": "white", "transition": "none"}
 
 #: Lines a slide holds (reveal.js at 1280x720 with the course's code font).
 SLIDE_LINES = 24

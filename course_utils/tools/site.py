@@ -46,6 +46,12 @@ SLIDES_TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js_mathjax -%}""" + _MATHJAX + """
 {%- endblock html_head_js_mathjax -%}
 {% block footer_js %}
+<style>
+/* headings as written: the theme's capitals would turn a formula's mu into M */
+.reveal h1, .reveal h2, .reveal h3, .reveal h4, .reveal h5, .reveal h6 {
+  text-transform: none;
+}
+</style>
 <script src="assets/reveal.js/dist/reveal.js"></script>
 <script src="assets/reveal.js/plugin/notes/notes.js"></script>
 <script>
@@ -67,6 +73,11 @@ function scrollLongSlides() {
 }
 Reveal.on('ready', scrollLongSlides);
 Reveal.on('slidechanged', scrollLongSlides);
+// a "Note on the text" shown on a click comes into view, even below the edge
+Reveal.on('fragmentshown', function (event) {
+  scrollLongSlides();
+  event.fragment.scrollIntoView({block: 'nearest'});
+});
 </script>
 {% endblock footer_js %}
 """
@@ -120,16 +131,60 @@ def kernel_settings(fast: bool, presenting: bool) -> dict[str, str]:
             "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+#: What a page shows for a widget that brings no still of its own.
+WIDGET_NOTE = ("<p><em>An interactive widget: run the notebook in JupyterLab to use "
+               "it.</em></p>")
+#: How ipywidgets print a widget (``LiveView(children=(...``, ``Text(value=...``).
+_WIDGET_REPR = re.compile(r"^\w+\((?:children|value|description|layout|options)=")
+_BADGE = re.compile(r"\[!\[[^\]]*\]\([^)]*colab-badge\.svg\)\]\(([^)]*)\)")
+#: Lines the kernel logs on start, which land in the first cell's stderr.
+_KERNEL_LOG = re.compile(r"^\[IPKernelApp\].*(?:\n|$)", re.MULTILINE)
+
+
+def _page_outputs(outputs: list[dict]) -> list[dict]:
+    """Outputs as a page without a kernel can show them: a widget as its still
+    (``text/html``, see :class:`course_utils.core.widgets.LiveView`), a progress
+    bar as its text, any other widget as a line saying it is live in JupyterLab,
+    never its repr; no kernel log lines."""
+    kept = []
+    for out in outputs:
+        data = out.get("data", {})
+        if WIDGET_VIEW in data:
+            data.pop(WIDGET_VIEW)
+            plain = data.get("text/plain", "")
+            plain = "".join(plain) if isinstance(plain, list) else plain
+            if "text/html" in data or not plain.strip() or _WIDGET_REPR.match(plain):
+                data.pop("text/plain", None)
+                data.setdefault("text/html", WIDGET_NOTE)
+            # else a progress bar: its text ("epochs: 100%|####| 4/4") stays
+        if out.get("output_type") == "stream" and out.get("name") == "stderr":
+            text = out.get("text", "")
+            text = "".join(text) if isinstance(text, list) else text
+            out["text"] = _KERNEL_LOG.sub("", text)
+            if not out["text"].strip():
+                continue
+        kept.append(out)
+    return kept
+
+
 def _for_pages(nb: dict, keep_badge: bool) -> dict:
-    """A copy fit for a page: no widget state (it needs a kernel), no Colab cell,
-    and for slides no Colab badge (a picture from the web)."""
+    """A copy fit for a page: no widget state (it needs a kernel), widgets as
+    stills, no Colab cell, and no picture from the web: the Colab badge becomes a
+    plain link (``keep_badge``, the HTML pages) or goes (the slides)."""
     out = copy.deepcopy(nb)
     out.get("metadata", {}).pop("widgets", None)
     out["cells"] = [c for c in out.get("cells", []) if not is_colab_cell(c)]
-    if not keep_badge and out.get("cells"):
+    for cell in out["cells"]:
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = _page_outputs(cell.get("outputs", []))
+    if out.get("cells"):
         first = out["cells"][0]
-        lines = [ln for ln in cell_source(first).split("\n")
-                 if "colab-badge.svg" not in ln]
+        lines = cell_source(first).split("\n")
+        if keep_badge:
+            lines = [_BADGE.sub(r"[Open in Colab](\1)", ln) for ln in lines]
+        else:
+            lines = [ln for ln in lines if "colab-badge.svg" not in ln]
         first["source"] = "\n".join(lines)
     return out
 

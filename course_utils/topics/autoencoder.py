@@ -102,12 +102,14 @@ def train_autoencoder(x: torch.Tensor, latent_dim: int, *, name: str,
                       epochs: int = 20, batch_size: int = 128, lr: float = 2e-3,
                       seed: int = 0, val_x: torch.Tensor | None = None,
                       weight_decay: float = 0.0, cache: bool = True,
-                      device: torch.device | str | None = None):
+                      device: torch.device | str | None = None,
+                      progress: bool = True):
     """Build a DeepAutoencoder for x (N, ...) and train it on reconstruction_loss.
 
     name: the cache file's prefix. seed: initial weights and batch order.
     val_x: validation data, recorded after every epoch. cache: False skips it.
     device: where to train (default: the CPU); the model comes back on the CPU.
+    progress: a progress bar over the epochs (shown once training passes 2 s).
     Returns (model, history).
     """
     if not isinstance(x, torch.Tensor) or x.ndim < 2:
@@ -123,7 +125,7 @@ def train_autoencoder(x: torch.Tensor, latent_dim: int, *, name: str,
                                                               T_max=max(1, steps))
         return fit(model, reconstruction_loss, x, epochs=epochs,
                    batch_size=batch_size, optimizer=optimizer, scheduler=schedule,
-                   seed=seed, val_data=val_x, progress=False, device=device)
+                   seed=seed, val_data=val_x, progress=progress, device=device)
 
     settings = {"n": len(x), "checksum": data_checksum(x),
                 "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
@@ -148,3 +150,14 @@ def fashion_autoencoder(x_train: torch.Tensor, latent_dim: int = 2, seed: int = 
     return train_autoencoder(x_train, latent_dim, name=f"ae-fashion-{latent_dim}d",
                              hidden=(256, 64), epochs=epochs, batch_size=64,
                              seed=seed, device=device)
+
+
+def random_latents(z, n, kind, generator):
+    """n random codes: uniform in the box around the codes `z` (N, m), or drawn
+    from a Gaussian with their mean and covariance (``kind="gaussian"``)."""
+    if kind == "box":
+        lo, hi = z.min(dim=0).values, z.max(dim=0).values
+        return lo + (hi - lo) * torch.rand(n, z.shape[1], generator=generator)
+    mean, cov = z.mean(dim=0), torch.cov(z.T).reshape(z.shape[1], z.shape[1])
+    chol = torch.linalg.cholesky(cov + 1e-6 * torch.eye(z.shape[1]))
+    return mean + torch.randn(n, z.shape[1], generator=generator) @ chol.T

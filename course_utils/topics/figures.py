@@ -22,6 +22,7 @@ import torch
 
 from course_utils.core.errors import CourseError
 from course_utils.core.plotting import image_grid
+from course_utils.core.widgets import LiveView
 from course_utils.topics.modes import mode_coverage
 from course_utils.topics.pca import PCAFit, reconstruction_at
 
@@ -145,32 +146,34 @@ def reconstruction_rows(pca: PCAFit, x, ms, image_shape: tuple[int, int]):
 def pca_slider(pca: PCAFit, x, image_shape: tuple[int, int], m: int = 16,
                n_images: int = 8):
     """A slider for m: reconstructions of the first ``n_images`` rows of ``x`` and
-    the error curve of all of ``x``. Core ipywidgets only (7.7 and 8).
+    the error curve of all of ``x``, as a :class:`~course_utils.core.widgets.LiveView`.
 
-    Returns ``(widget, show)``: ``show(m)`` redraws and returns the error, so a
-    test can set m and check the number without a browser.
+    Returns ``(view, show)``: ``show(m)`` moves the slider to m, redraws and
+    returns the error, so a test can set m and check the number without a browser.
     """
     x = torch.as_tensor(x)
     curve = pca.error_curve(x)
     shown = x[:n_images]
-    out = widgets.Output()
-    slider = widgets.IntSlider(value=m, min=0, max=pca.dim, step=1,
-                               description="latent m", continuous_update=False)
+
+    def compute(m: int) -> dict:
+        x_hat, _ = reconstruction_at(pca, shown, m)
+        return {"m": m, "x_hat": x_hat.clamp(0, 1), "error": float(curve[m])}
+
+    def draw(result: dict):
+        fig = plt.figure(figsize=(1.3 * n_images, 5.2))
+        draw_reconstruction_view(fig, shown, result["x_hat"], curve, result["m"],
+                                 image_shape)
+        return fig
+
+    control = widgets.IntSlider(value=m, min=0, max=pca.dim, step=1,
+                                description="latent m", continuous_update=False)
+    view = LiveView(compute, {"m": control}, draw=draw,
+                    describe=lambda r: f"m = {r['m']}: error {r['error']:.3f}")
 
     def show(m: int) -> float:
-        x_hat, _ = reconstruction_at(pca, shown, m)
-        error = float(curve[m])
-        with out:
-            out.clear_output(wait=True)
-            fig = plt.figure(figsize=(1.3 * n_images, 5.2))
-            draw_reconstruction_view(fig, shown, x_hat.clamp(0, 1), curve, m,
-                                     image_shape)
-            plt.show()
-        return error
+        return view.set(m=m)["error"]
 
-    slider.observe(lambda change: show(change["new"]), names="value")
-    show(m)
-    return widgets.VBox([slider, out]), show
+    return view, show
 
 
 # Notebooks 04 and 05: Jensen's gap and the Gaussian KL ---------------------------

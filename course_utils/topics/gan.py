@@ -17,6 +17,7 @@ from torch import nn
 
 from course_utils.core.config import make_generator
 from course_utils.core.errors import CourseError
+from course_utils.core.training import progress_bar
 
 
 def discriminator_loss(real_logits, fake_logits):
@@ -69,8 +70,8 @@ def train_gan(generator: nn.Module, discriminator: nn.Module,
               steps: int, batch_size: int = 128, lr_g: float = 1e-3,
               lr_d: float = 1e-3, betas: tuple[float, float] = (0.5, 0.999),
               seed: int = 0, snapshot_steps: Sequence[int] = (),
-              snapshot_size: int = 1000, device: torch.device | str = "cpu"
-              ) -> GanHistory:
+              snapshot_size: int = 1000, device: torch.device | str = "cpu",
+              progress: bool = True) -> GanHistory:
     """Alternate one discriminator step and one generator step, ``steps`` times.
 
     sample_real: ``sample_real(n, generator)`` returns ``n`` real examples.
@@ -84,6 +85,7 @@ def train_gan(generator: nn.Module, discriminator: nn.Module,
     a discriminator that looks at several samples at once (a packed one) may
     return fewer logits than it receives samples.
     Adam with ``betas`` (0.5, 0.999), the usual choice for GANs since DCGAN.
+    progress: a progress bar over the steps (shown once training passes 2 s).
     """
     if steps < 1 or batch_size < 1:
         raise CourseError("train_gan: steps and batch_size must be positive.")
@@ -106,6 +108,7 @@ def train_gan(generator: nn.Module, discriminator: nn.Module,
 
     if 0 in wanted:
         snapshot(0)
+    bar = progress_bar(steps, "GAN steps") if progress else None
     start = time.perf_counter()
     for step in range(1, steps + 1):
         real = sample_real(batch_size, gen).to(device)
@@ -124,6 +127,10 @@ def train_gan(generator: nn.Module, discriminator: nn.Module,
         history.g_loss.append(float(loss_g.detach()))
         if step in wanted:
             snapshot(step)
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
     history.seconds = time.perf_counter() - start
     generator.eval()
     discriminator.eval()

@@ -172,6 +172,25 @@ def lookup(text: str) -> list[Term]:
     return [t for t in GLOSSARY if _matches(text, t)]
 
 
+_HEBREW_WORD = re.compile(r"[\u05d0-\u05ea][\u05d0-\u05ea'\"]*|[A-Za-z][\w']*")
+
+
+def mentions(text: str, term: Term) -> bool:
+    """True when ``text`` says ``term``'s Hebrew, in any of the forms the chapter
+    writes it (one-letter prefixes, plural, construct; "ה-covariance" for
+    "covariance"): the words of one of its forms in order, next to each other.
+    Used to check that the Hebrew edition speaks the chapter's terms."""
+    # "ה-covariance": a Hebrew prefix joined to an English word by a hyphen
+    words = _HEBREW_WORD.findall(re.sub(r"(?<![\u05d0-\u05ea])[והבלשמכ]{1,3}-"
+                                        r"(?=[A-Za-z])", "", text))
+    for form in term.hebrew.split(" / "):
+        entry = _words(form)
+        for i in range(len(words) - len(entry) + 1):
+            if all(_same_word(words[i + k], e) for k, e in enumerate(entry)):
+                return True
+    return False
+
+
 def _cell(text: str) -> str:
     """Text safe inside a markdown table cell (a ``|`` ends a cell)."""
     return text.replace("|", "\\|")

@@ -149,6 +149,9 @@ def lab(tmp_path_factory):
     def start(*notebooks: Path) -> LabServer:
         for notebook in notebooks:
             shutil.copy(notebook, root / Path(notebook).name)
+            style = Path(notebook).parent / "rise.css"  # the live slides' style
+            if style.is_file():
+                shutil.copy(style, root / style.name)
         if not servers:
             servers.append(LabServer(root, home))
         return servers[0]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from labtools import ERRORS, FINISHED, RUN_ALL, RUN_ALL_S, open_notebook
 
 from course_utils.tools import prepare, site
 from course_utils.tools.assets import missing_assets
@@ -24,7 +25,6 @@ from course_utils.tools.notebooks import notebook_text, read_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
-RUN_ALL_S = 120  # fast mode; the kernel also starts torch
 
 
 @dataclass(frozen=True)
@@ -45,44 +45,6 @@ WIDGET_CHECKS = [
                 ".widget-textarea textarea", "צוואר בקבוק"),
 ]
 
-_RUN_ALL = """async () => {
-  const panel = window.jupyterapp.shell.currentWidget;
-  await panel.context.ready;
-  await panel.sessionContext.ready;
-  window.jupyterapp.commands.execute('notebook:run-all-cells');
-}"""
-
-_FINISHED = """() => {
-  const panel = window.jupyterapp.shell.currentWidget;
-  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
-  return !!kernel && kernel.status === 'idle' && panel.content.widgets.every(
-    c => c.model.type !== 'code' || c.model.executionCount !== null);
-}"""
-
-_ERRORS = """() => {
-  const errors = [];
-  for (const cell of window.jupyterapp.shell.currentWidget.content.widgets) {
-    if (cell.model.type !== 'code') continue;
-    const outputs = cell.model.outputs;
-    for (let i = 0; i < outputs.length; i++) {
-      const out = outputs.get(i).toJSON();
-      if (out.output_type === 'error') errors.push(out.ename + ': ' + out.evalue);
-    }
-  }
-  return errors;
-}"""
-
-
-def open_notebook(page, lab, name: str) -> None:
-    # a workspace of its own: no tab of an earlier test is restored next to it
-    workspace = Path(name).stem.replace("_", "-")
-    page.goto(lab.url(f"lab/workspaces/{workspace}/tree/{name}"), timeout=60_000)
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell"
-                           " && window.jupyterapp.shell.currentWidget"
-                           " && window.jupyterapp.shell.currentWidget.sessionContext",
-                           timeout=60_000)
-
-
 @pytest.mark.parametrize("check", WIDGET_CHECKS, ids=lambda c: c.notebook)
 def test_widget_renders_and_responds(check, page, lab, screenshot):
     path = NOTEBOOKS / check.notebook
@@ -90,11 +52,11 @@ def test_widget_renders_and_responds(check, page, lab, screenshot):
         pytest.skip(f"{check.notebook} is not written yet")
     server = lab(path)
     open_notebook(page, server, check.notebook)
-    page.evaluate(_RUN_ALL)
+    page.evaluate(RUN_ALL)
     control = page.locator(check.control).first
     control.wait_for(state="visible", timeout=RUN_ALL_S * 1000)
-    page.wait_for_function(_FINISHED, timeout=RUN_ALL_S * 1000)
-    errors = page.evaluate(_ERRORS)
+    page.wait_for_function(FINISHED, timeout=RUN_ALL_S * 1000)
+    errors = page.evaluate(ERRORS)
     assert not errors, f"{check.notebook}: cells failed in JupyterLab: {errors}"
     control.scroll_into_view_if_needed()
     control.fill(check.value)

@@ -1,71 +1,104 @@
-"""Exercises of notebook 02 (7.1.2 Autoencoders: a linear autoencoder vs PCA)."""
+"""Exercises of notebook 02 (7.1.2 Autoencoders: a linear autoencoder vs PCA).
+
+Each solution is written once, here; ``python -m course_utils.tools.exercises``
+copies it into the notebook's solution cell.
+"""
 
 from __future__ import annotations
 
 import torch
 
-from course_utils.core.checks import Exercise, Wrong, expect_callable, expect_close
+from course_utils.core.checks import (
+    Exercise,
+    Prediction,
+    Think,
+    Wrong,
+    expect_callable,
+    expect_close,
+    register,
+)
 from course_utils.topics.pca import column_angles
 
-
-def _reference_reparameterise(w_e, w_d, a):
-    return a @ w_e, w_d @ torch.linalg.inv(a)
+# Exercise 2.1 (derive) ---------------------------------------------------------
 
 
-def _test_reparameterise(reparameterise) -> None:
-    expect_callable(reparameterise, "reparameterise")
-    g = torch.Generator().manual_seed(5)
-    w_e = torch.randn(3, 7, generator=g, dtype=torch.float64)
-    w_d = torch.randn(7, 3, generator=g, dtype=torch.float64)
-    a = torch.randn(3, 3, generator=g, dtype=torch.float64) + 2 * torch.eye(
-        3, dtype=torch.float64)
-    x = torch.randn(20, 7, generator=g, dtype=torch.float64)
-    result = reparameterise(w_e, w_d, a)
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise Wrong("reparameterise should return a pair (new encoder, new decoder).")
-    w_e2, w_d2 = result
-    if tuple(w_e2.shape) != (3, 7) or tuple(w_d2.shape) != (7, 3):
-        raise Wrong(f"the new encoder should be (m, n) = (3, 7) and the new decoder "
-                    f"(n, m) = (7, 3); got {tuple(w_e2.shape)} and "
-                    f"{tuple(w_d2.shape)}.")
-    expect_close(x @ w_e2.T, (x @ w_e.T) @ a.T, "the new codes (should be a z)",
-                 rtol=1e-8, atol=1e-10)
-    expect_close(w_d2 @ w_e2, w_d @ w_e,
-                 "the new product W_d W_e (the reconstruction map)", rtol=1e-8,
-                 atol=1e-10)
+def free_parameters(n, m):
+    """How many numbers of (w_e, w_d) can change without changing w_d @ w_e."""
+    return m * m   # any invertible (m, m) matrix a: (a @ w_e, w_d @ inv(a))
+
+
+def _null_dimension(n: int, m: int) -> int:
+    """Measured: the dimension of the directions in which (w_e, w_d) can move
+    without changing w_d @ w_e, from the Jacobian's rank at a random point."""
+    g = torch.Generator().manual_seed(n * 10 + m)
+    w_e = torch.randn(m, n, generator=g, dtype=torch.float64)
+    w_d = torch.randn(n, m, generator=g, dtype=torch.float64)
+
+    def product(flat):
+        return (flat[m * n:].reshape(n, m) @ flat[:m * n].reshape(m, n)).reshape(-1)
+
+    jac = torch.autograd.functional.jacobian(product, torch.cat([w_e.reshape(-1),
+                                                                 w_d.reshape(-1)]))
+    return 2 * n * m - int(torch.linalg.matrix_rank(jac))
+
+
+def _test_free_parameters(answer) -> None:
+    expect_callable(answer, "free_parameters")
+    for n, m in ((5, 1), (6, 2), (7, 3), (8, 4)):
+        got = answer(n, m)
+        measured = _null_dimension(n, m)
+        if got != measured:
+            more = ""
+            if got == m * (m - 1) // 2:
+                more = (" That counts rotations only; any invertible matrix keeps "
+                        "the product, stretching and shearing too.")
+            elif got == n * m:
+                more = (" The directions that do change the product are not free; "
+                        "count only the matrices a with (a w_e, w_d a^-1).")
+            elif got == 2 * n * m - m * m:
+                more = (" That is how many numbers the product does determine; the "
+                        "question asks for the rest.")
+            raise Wrong(f"for n = {n}, m = {m} you answered {got}; the rank of the "
+                        f"map (w_e, w_d) -> w_d @ w_e, measured numerically, leaves "
+                        f"{measured} free directions.{more}")
 
 
 ex1 = Exercise(
     number="2.1",
-    title="the same reconstructions from another basis",
-    test=_test_reparameterise,
-    hint_text="new codes a z = (a W_e) x; the decoder must map a z back to what "
-              "W_d z gave, so it applies a^(-1) first: W_d a^(-1).",
-    solution_text="""
-        def reparameterise(w_e, w_d, a):
-            return a @ w_e, w_d @ torch.linalg.inv(a)
-        # (W_d a^-1)(a W_e) = W_d W_e: the loss cannot tell the two pairs apart.
-    """,
-    reference=_reference_reparameterise,
-    wrong_answers=(
-        lambda w_e, w_d, a: (a @ w_e, w_d @ a.T),                   # a^T, not a^-1
-        lambda w_e, w_d, a: (torch.linalg.inv(a) @ w_e, w_d @ a),   # a and a^-1 swapped
-        lambda w_e, w_d, a: (a @ w_e, torch.linalg.inv(a) @ w_d.T),  # wrong side
-        lambda w_e, w_d, a: (w_e, w_d),                             # codes unchanged
+    title="how much of the pair the loss cannot see",
+    kind="derive",
+    test=_test_free_parameters,
+    hints=(
+        "The loss depends on w_e and w_d only through the product w_d @ w_e. Find "
+        "a family of pairs with the same product.",
+        "Insert a matrix and its inverse between the two factors: w_d @ a^-1 @ a "
+        "@ w_e. Which matrices a are allowed?",
+        "Every invertible (m, m) matrix a gives such a pair, and (for a full-rank "
+        "pair) these are all of them: count the entries of a.",
     ),
-    success="Any invertible a gives an equally good autoencoder: the loss has no "
-            "preferred basis, so gradient descent finds a skewed one.",
+    reference=free_parameters,
+    wrong_answers=(
+        lambda n, m: m * (m - 1) // 2,   # rotations only
+        lambda n, m: n * m,              # the encoder's entries
+        lambda n, m: 2 * n * m - m * m,  # the determined ones
+    ),
+    success="The loss is flat along m^2 directions: gradient descent has no reason "
+            "to pick an orthogonal basis, and it does not.",
 )
 
 
-def _reference_principal_directions(w_d, cov):
-    q, _ = torch.linalg.qr(w_d)
-    _, vectors = torch.linalg.eigh(q.T @ cov @ q)
-    return q @ vectors.flip(1)
+# Exercise 2.2 (implement) ------------------------------------------------------
 
 
-def _test_principal_directions(principal_directions) -> None:
-    expect_callable(principal_directions, "principal_directions")
+def principal_directions(w_d, cov):
+    """PCA's m directions, recovered from a decoder that spans their subspace."""
+    q, _ = torch.linalg.qr(w_d)                         # orthonormal basis, (n, m)
+    values, vectors = torch.linalg.eigh(q.T @ cov @ q)  # ascending
+    return q @ vectors.flip(1)                          # largest variance first
+
+
+def _test_principal_directions(answer) -> None:
+    expect_callable(answer, "principal_directions")
     g = torch.Generator().manual_seed(3)
     n, m = 12, 3
     basis, _ = torch.linalg.qr(torch.randn(n, n, generator=g, dtype=torch.float64))
@@ -76,7 +109,7 @@ def _test_principal_directions(principal_directions) -> None:
     skew = torch.randn(m, m, generator=g, dtype=torch.float64) + 2 * torch.eye(
         m, dtype=torch.float64)
     w_d = basis[:, :m] @ skew   # spans the top-3 subspace, skewed basis
-    answer = principal_directions(w_d, cov)
+    answer = answer(w_d, cov)
     if not isinstance(answer, torch.Tensor) or tuple(answer.shape) != (n, m):
         raise Wrong(f"return an (n, m) = ({n}, {m}) tensor, one direction per column "
                     f"(got {getattr(answer, 'shape', type(answer).__name__)}).")
@@ -99,16 +132,17 @@ def _test_principal_directions(principal_directions) -> None:
 ex2 = Exercise(
     number="2.2",
     title="principal directions from a trained autoencoder",
+    kind="implement",
     test=_test_principal_directions,
-    hint_text="q, _ = torch.linalg.qr(w_d) gives an orthonormal basis of the span; "
-              "the eigenvectors of q.T @ cov @ q say how to rotate it.",
-    solution_text="""
-        def principal_directions(w_d, cov):
-            q, _ = torch.linalg.qr(w_d)                          # orthonormal basis
-            values, vectors = torch.linalg.eigh(q.T @ cov @ q)   # ascending order
-            return q @ vectors.flip(1)                           # largest first
-    """,
-    reference=_reference_principal_directions,
+    hints=(
+        "Two steps: an orthonormal basis Q of the decoder's span, then the "
+        "rotation inside that span that makes the codes Q^T x uncorrelated.",
+        "torch.linalg.qr(w_d) gives Q; the codes' covariance is Q^T C Q, and its "
+        "eigenvectors are the rotation.",
+        "torch.linalg.eigh sorts eigenvalues in ascending order: flip the "
+        "eigenvector matrix's columns, then multiply Q by it.",
+    ),
+    reference=principal_directions,
     wrong_answers=(
         lambda w_d, cov: torch.linalg.qr(w_d)[0],                  # span only
         lambda w_d, cov: w_d / w_d.norm(dim=0),                    # normalised only
@@ -118,3 +152,79 @@ ex2 = Exercise(
     success="The AE did the hard part (the subspace); PCA inside an m-dimensional "
             "code space is cheap.",
 )
+
+
+# Exercise 2.3 (predict) --------------------------------------------------------
+
+
+def _reveal_loud_pixel():
+    g = torch.Generator().manual_seed(23)
+    factors = torch.randn(2000, 3, generator=g, dtype=torch.float64)
+    x = factors @ torch.randn(3, 10, generator=g, dtype=torch.float64)
+    x = x + 0.3 * torch.randn(2000, 10, generator=g, dtype=torch.float64)
+    loud = x.clone()
+    loud[:, 7] *= 100                   # one pixel, recorded in other units
+    weights = []
+    for data in (x, loud):
+        data = data - data.mean(dim=0)
+        _, vectors = torch.linalg.eigh(data.T @ data / len(data))
+        weights.append(float(vectors[7, -1].abs()))
+    shown = (f"The first principal direction's weight on pixel 7: {weights[0]:.2f} "
+             f"before, {weights[1]:.4f} after multiplying that pixel by 100.")
+    return ("a" if weights[1] > 0.99 else "b"), shown
+
+
+ex3 = Prediction(
+    number="2.3",
+    title="one loud pixel",
+    answer_name="prediction_2_3",
+    hints=(
+        "PCA (and the linear AE, which finds the same subspace) minimises the "
+        "squared error summed over pixels. Which pixel's error is now largest?",
+        "Multiplying a pixel by 100 multiplies its variance by 10,000.",
+    ),
+    reveal=_reveal_loud_pixel,
+    choices=("a", "b", "c"),
+    reference="a",
+    explain={
+        "b": "PCA is not scale-free: the error is counted in each pixel's own "
+             "units, so a pixel with 10,000 times the variance dominates it and "
+             "takes the first direction for itself.",
+        "c": "Far from avoiding the loud pixel, the squared error makes the first "
+             "direction spend itself on it: that is where most of the error is.",
+    },
+    wrong_answers=("b", "c"),
+    success="Standardise features measured in different units before PCA; images "
+            "share one unit, so the course does not.",
+)
+
+
+# Exercise 2.4 (think) ----------------------------------------------------------
+
+ex4 = Think(
+    number="2.4",
+    title="uncorrelated is not independent",
+    answer_name="answer_2_4",
+    hints=(
+        "Uncorrelated means E[z1 z2] = E[z1] E[z2]; independent means the joint "
+        "density factorises. Find codes that satisfy the first only.",
+        "For which distribution do the two coincide? Is Fashion-MNIST that?",
+    ),
+    model_answer=(
+        "No. PCA's codes are uncorrelated by construction (their covariance is "
+        "diagonal), but independence asks that the joint distribution "
+        "factorise, which second moments cannot see: z2 = z1^2 - 1 with z1 "
+        "standard normal is uncorrelated with z1 and fully determined by it. "
+        "For Gaussian data uncorrelated codes are independent; Fashion-MNIST is "
+        "far from Gaussian (trousers and sandals form separate clusters), so "
+        "knowing one PCA code still tells you about the others. The chapter's "
+        "'not necessarily independent' is true of PCA too, not only of the AE."
+    ),
+    key_ideas=(("covariance is second moments only", r"covarian|second moment|"
+                r"correlat"),
+               ("the Gaussian case", r"gauss|normal"),
+               ("a counterexample or non-Gaussian data", r"example|cluster|z\^?2|"
+                r"square|non-?gauss|determin")),
+)
+
+EXERCISES = register(globals())

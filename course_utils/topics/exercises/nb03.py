@@ -1,14 +1,39 @@
-"""Exercises of notebook 03 (deep autoencoders)."""
+"""Exercises of notebook 03 (deep autoencoders).
+
+Each solution is written once, here; ``python -m course_utils.tools.exercises``
+copies it into the notebook's solution cell.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
-from course_utils.core.checks import Exercise, Wrong, expect_callable, expect_close
+from course_utils.core.checks import (
+    Exercise,
+    Prediction,
+    Think,
+    Wrong,
+    as_numpy,
+    expect_callable,
+    expect_close,
+    register,
+)
+from course_utils.core.i18n import translate
 from course_utils.topics.pca import linear_probe_r2
 from course_utils.topics.quality import frechet_distance
 
-# 3.1 A linear probe ------------------------------------------------------------
+# Exercise 3.1 (implement) ------------------------------------------------------
+
+
+def probe_r2(z, y):
+    """R^2 of the least-squares fit y ~ z w + b."""
+    z, y = torch.as_tensor(z).double(), torch.as_tensor(y).double().reshape(-1, 1)
+    design = torch.cat([z.reshape(len(y), -1), torch.ones(len(y), 1,
+                                                          dtype=torch.float64)], 1)
+    w = torch.linalg.lstsq(design, y).solution
+    residual = y - design @ w
+    return float(1 - residual.pow(2).sum() / (y - y.mean()).pow(2).sum())
 
 
 def _probe_cases():
@@ -21,10 +46,10 @@ def _probe_cases():
             (z, y, "a 2-D code with a linear factor plus noise")]
 
 
-def _test_probe(probe_r2) -> None:
-    expect_callable(probe_r2, "probe_r2")
+def _test_probe(answer) -> None:
+    expect_callable(answer, "probe_r2")
     for z, y, what in _probe_cases():
-        got = probe_r2(z, y)
+        got = answer(z, y)
         expected = linear_probe_r2(z, y)
         try:
             value = float(got)
@@ -51,55 +76,66 @@ def _probe_corr(z, y):  # correlation, not squared, of the first coordinate only
 ex1 = Exercise(
     number="3.1",
     title="a linear probe",
+    kind="implement",
     test=_test_probe,
-    hint_text="design = torch.cat([z, torch.ones(len(z), 1)], dim=1); "
-              "w = torch.linalg.lstsq(design, y[:, None]).solution; then "
-              "R^2 = 1 - residual sum of squares / total sum of squares.",
-    solution_text="""
-        def probe_r2(z, y):
-            z = torch.as_tensor(z).double()
-            y = torch.as_tensor(y).double().reshape(-1, 1)
-            design = torch.cat([z.reshape(len(y), -1),
-                                torch.ones(len(y), 1, dtype=torch.float64)], 1)
-            w = torch.linalg.lstsq(design, y).solution
-            residual = y - design @ w
-            return float(1 - residual.pow(2).sum() / (y - y.mean()).pow(2).sum())
-    """,
-    reference=lambda z, y: linear_probe_r2(z, y),
+    hints=(
+        "A least-squares fit with an intercept is a fit without one on a design "
+        "matrix with an extra column of ones.",
+        "torch.linalg.lstsq(design, y[:, None]).solution gives w and b together; "
+        "R^2 is 1 - (sum of squared residuals) / (sum of squares of y - y.mean()).",
+        "design = torch.cat([z, torch.ones(len(z), 1)], dim=1) (in float64), then "
+        "residual = y - design @ w.",
+    ),
+    reference=probe_r2,
     wrong_answers=(_probe_no_intercept, _probe_corr),
     success="A probe's R^2 says how much of a factor a code holds linearly.",
 )
 
 
-# 3.2 The Frechet distance in one dimension -------------------------------------
+# Exercise 3.2 (derive) ---------------------------------------------------------
 
 _FRECHET_CASES = [(0.0, 1.0, 0.0, 1.0), (1.0, 1.0, -1.0, 1.0), (0.0, 2.0, 0.0, 0.5),
                   (3.0, 0.3, 1.0, 1.7)]
 
 
-def _test_frechet_1d(frechet_1d) -> None:
-    expect_callable(frechet_1d, "frechet_1d")
+def frechet_1d(mu1, sigma1, mu2, sigma2):
+    """Squared Frechet distance between N(mu1, sigma1^2) and N(mu2, sigma2^2)."""
+    return (mu1 - mu2) ** 2 + (sigma1 - sigma2) ** 2
+
+
+def _test_frechet_1d(answer) -> None:
+    expect_callable(answer, "frechet_1d")
     for mu1, s1, mu2, s2 in _FRECHET_CASES:
         expected = frechet_distance([mu1], [[s1 ** 2]], [mu2], [[s2 ** 2]])
-        got = frechet_1d(mu1, s1, mu2, s2)
+        got = answer(mu1, s1, mu2, s2)
         if mu1 == mu2 and s1 == s2 and abs(float(got)) > 1e-9:
             raise Wrong(f"two identical Gaussians should be at distance 0, got "
-                        f"{float(got):.3g}.")
-        expect_close(got, expected, f"frechet_1d({mu1}, {s1}, {mu2}, {s2})",
-                     rtol=1e-6, atol=1e-9)
+                        f"{float(got):.3g}: the spreads' term must vanish when "
+                        "sigma1 = sigma2.")
+        if abs(float(got) - ((mu1 - mu2) ** 2 + (s1 ** 2 - s2 ** 2) ** 2)) < 1e-9 \
+                and s1 != s2:
+            raise Wrong(f"frechet_1d({mu1}, {s1}, {mu2}, {s2}) = {float(got):.4g} "
+                        "compares variances; the matrix square root turns "
+                        "sigma^2 into sigma, so the spreads enter as standard "
+                        "deviations.")
+        expect_close(got, expected, f"frechet_1d({mu1}, {s1}, {mu2}, {s2}) (from "
+                     "the matrix formula)", rtol=1e-6, atol=1e-9)
 
 
 ex2 = Exercise(
     number="3.2",
     title="the Frechet distance in one dimension",
+    kind="derive",
     test=_test_frechet_1d,
-    hint_text="in 1-D, tr(S1 + S2 - 2 (S1^1/2 S2 S1^1/2)^1/2) is "
-              "sigma1^2 + sigma2^2 - 2 sigma1 sigma2, a perfect square.",
-    solution_text="""
-        def frechet_1d(mu1, sigma1, mu2, sigma2):
-            return (mu1 - mu2) ** 2 + (sigma1 - sigma2) ** 2
-    """,
-    reference=lambda mu1, s1, mu2, s2: (mu1 - mu2) ** 2 + (s1 - s2) ** 2,
+    hints=(
+        "With 1x1 matrices every matrix function acts on a number: S1 = sigma1^2, "
+        "S2 = sigma2^2, and the square root of sigma^2 is sigma.",
+        "The trace term becomes sigma1^2 + sigma2^2 - 2 sqrt(sigma1 sigma2^2 "
+        "sigma1): simplify the square root.",
+        "sigma1^2 + sigma2^2 - 2 sigma1 sigma2 is a perfect square; add it to the "
+        "means' term.",
+    ),
+    reference=frechet_1d,
     wrong_answers=(
         lambda mu1, s1, mu2, s2: (mu1 - mu2) ** 2 + (s1 ** 2 - s2 ** 2) ** 2,
         lambda mu1, s1, mu2, s2: abs(mu1 - mu2) + abs(s1 - s2),
@@ -109,71 +145,131 @@ ex2 = Exercise(
 )
 
 
-# 3.3 Sampling from a Gaussian fitted to codes ----------------------------------
+# Exercise 3.3 (predict) --------------------------------------------------------
 
 
-def _codes() -> torch.Tensor:
-    g = torch.Generator().manual_seed(5)
-    base = torch.randn(3000, 3, generator=g)
-    mix = torch.tensor([[2.0, 0.0, 0.0], [1.5, 0.5, 0.0], [0.0, -1.0, 0.3]])
-    return base @ mix.T + torch.tensor([1.0, -2.0, 4.0])
+def _reveal_frechet_pair():
+    shift = frechet_distance([0.0], [[1.0]], [1.0], [[1.0]])
+    wide = frechet_distance([0.0], [[1.0]], [0.0], [[4.0]])
+    shown = (f"Frechet distance from N(0, 1): to N(1, 1) it is {shift:.4f}, to "
+             f"N(0, 2^2) it is {wide:.4f} (the matrix formula of section 5).")
+    return ("c" if abs(shift - wide) < 1e-9 else "a" if shift > wide else "b"), shown
 
 
-def _test_sampler(sample_fitted_gaussian) -> None:
-    expect_callable(sample_fitted_gaussian, "sample_fitted_gaussian")
-    z = _codes()
-    draws = sample_fitted_gaussian(z, 20000, torch.Generator().manual_seed(0))
-    if not isinstance(draws, torch.Tensor) or tuple(draws.shape) != (20000, 3):
-        raise Wrong("return a tensor of shape (n, k): here (20000, 3), got "
-                    f"{getattr(draws, 'shape', type(draws).__name__)}.")
-    again = sample_fitted_gaussian(z, 20000, torch.Generator().manual_seed(0))
-    if not torch.equal(draws, again):
-        raise Wrong("the same generator seed gave different draws: draw with "
-                    "`generator=generator`.")
-    if (draws.min(dim=0).values >= z.min(dim=0).values).all() and (
-            draws.max(dim=0).values <= z.max(dim=0).values).all():
-        mean_ok = (draws.mean(0) - z.mean(0)).abs().max() < 0.1
-        if mean_ok and draws.std(0).max() < z.std(0).max() * 0.8:
-            raise Wrong("the draws look uniform in a box, not Gaussian.")
-    expect_close(draws.mean(dim=0), z.mean(dim=0), "the mean of your draws",
-                 rtol=0, atol=0.08)
-    cov_d, cov_z = torch.cov(draws.T), torch.cov(z.T)
-    if (cov_d.diagonal() - cov_z.diagonal()).abs().max() < 0.2 and (
-            cov_d - cov_z).abs().max() > 0.5:
-        raise Wrong("the variances are right but not the correlations: use the "
-                    "full covariance (its Cholesky factor), not one standard "
-                    "deviation per coordinate.")
-    expect_close(cov_d, cov_z, "the covariance of your draws", rtol=0, atol=0.2)
-
-
-def _reference_sampler(z, n, generator):
-    chol = torch.linalg.cholesky(torch.cov(z.T))
-    return z.mean(dim=0) + torch.randn(n, z.shape[1], generator=generator) @ chol.T
-
-
-ex3 = Exercise(
+ex3 = Prediction(
     number="3.3",
-    title="sampling from a Gaussian fitted to the codes",
-    test=_test_sampler,
-    hint_text="L = torch.linalg.cholesky(torch.cov(z.T)); draws = z.mean(0) + "
-              "torch.randn(n, k, generator=generator) @ L.T.",
-    solution_text="""
-        def sample_fitted_gaussian(z, n, generator):
-            chol = torch.linalg.cholesky(torch.cov(z.T))
-            eps = torch.randn(n, z.shape[1], generator=generator)
-            return z.mean(dim=0) + eps @ chol.T
-    """,
-    reference=_reference_sampler,
-    wrong_answers=(
-        # one standard deviation per coordinate: loses the correlations
-        lambda z, n, g: z.mean(0) + torch.randn(n, z.shape[1], generator=g) * z.std(0),
-        # the standard normal prior, ignoring where the codes are
-        lambda z, n, g: torch.randn(n, z.shape[1], generator=g),
-        # L instead of L.T: a wrong covariance
-        lambda z, n, g: z.mean(0) + torch.randn(n, z.shape[1], generator=g)
-        @ torch.linalg.cholesky(torch.cov(z.T)),
-        # unseeded
-        lambda z, n, g: _reference_sampler(z, n, None),
+    title="a shifted or a wider Gaussian",
+    answer_name="prediction_3_3",
+    hints=(
+        "Exercise 3.2's formula has one term for the means and one for the "
+        "spreads; what is each here?",
+        "A shift of 1 and a standard deviation that goes from 1 to 2.",
     ),
-    success="Even this careful choice of z decodes to poor images in section 5.",
+    reveal=_reveal_frechet_pair,
+    choices=("a", "b", "c"),
+    reference="c",
+    explain={
+        "a": "The spreads' term is (2 - 1)^2 = 1, as large as the means' term "
+             "(1 - 0)^2: a sample set that is too spread counts as much as one "
+             "that is off-centre by the same amount.",
+        "b": "The variance grows by 3, but the distance compares standard "
+             "deviations: (2 - 1)^2 = 1, the same as the shift's (1 - 0)^2.",
+    },
+    wrong_answers=("a", "b"),
+    success="The Frechet distance cannot tell a blurred generator from a shifted one "
+            "by its value alone; look at both terms.",
 )
+
+
+# Exercise 3.4 (explore) --------------------------------------------------------
+
+OBJECTS = ("dog", "bird", "car", "airplane")
+ALIVE = torch.tensor([1.0, 1.0, 0.0, 0.0])
+FLIES = torch.tensor([0.0, 1.0, 0.0, 1.0])
+
+
+def _probe_pair(code) -> tuple[float, float]:
+    z = torch.as_tensor(as_numpy(code, "your code")).reshape(-1, 1)
+    return linear_probe_r2(z, ALIVE), linear_probe_r2(z, FLIES)
+
+
+def _test_line_code(answer) -> None:
+    values = as_numpy(answer, "code_3_4")
+    if values.shape != (4,) or not np.all(np.isfinite(values)):
+        raise Wrong("code_3_4 should be four finite numbers, one per object "
+                    f"{OBJECTS} (got shape {values.shape}).")
+    gaps = np.diff(np.sort(values))
+    if gaps.min() < 0.02 * (np.ptp(values) + 1e-12):
+        raise Wrong("two objects get (almost) the same number: the autoencoder must "
+                    "still tell all four apart, so keep every two codes at least "
+                    "2% of the range apart.")
+    alive, flies = _probe_pair(values)
+    if min(alive, flies) < 0.4:
+        raise Wrong(f"on your code the probe reads R^2 = {alive:.2f} for alive and "
+                    f"{flies:.2f} for flies; make both at least 0.4. Which "
+                    "combination of the two factors could one number carry?")
+    print(translate(
+        f"On your code R^2(alive) = {alive:.2f} and R^2(flies) = {flies:.2f}: "
+        f"together {alive + flies:.2f}, at most 1, whatever you try."))
+
+
+ex4 = Exercise(
+    number="3.4",
+    title="one number for two factors",
+    kind="explore",
+    answer_name="code_3_4",
+    test=_test_line_code,
+    hints=(
+        "Try a few codes with nb03.ex4.probe(code), which prints both R^2 values; "
+        "the order dog, bird, car, airplane is one start.",
+        "A code equal to alive reads alive perfectly and flies not at all. What "
+        "about alive + flies?",
+        "alive + flies gives dog and airplane the same number; nudge one of them "
+        "so that all four differ.",
+    ),
+    reference=[1.0, 2.0, 0.0, 1.1],
+    wrong_answers=([0.0, 1.0, 2.0, 3.0], [1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]),
+    success="Alive and flies are uncorrelated and equally spread over the four "
+            "objects, so R^2(alive) + R^2(flies) <= 1 on any 1-D code: one number "
+            "can split itself between the factors but never hold both.",
+)
+
+
+def _print_probe(code) -> None:
+    alive, flies = _probe_pair(code)
+    print(f"R^2(alive) = {alive:.3f}, R^2(flies) = {flies:.3f}")
+
+
+ex4.probe = _print_probe
+
+
+# Exercise 3.5 (think) ----------------------------------------------------------
+
+ex5 = Think(
+    number="3.5",
+    title="why random codes decode to nothing",
+    answer_name="answer_3_5",
+    hints=(
+        "Which term of the autoencoder's loss mentions the codes of points that "
+        "are not in the training set?",
+        "Where do the training codes lie, and what did the decoder see between "
+        "and around them?",
+    ),
+    model_answer=(
+        "The autoencoder's loss only asks that each training image's own code "
+        "decode back to it. Nothing says where the codes should lie, so they "
+        "spread over an arbitrary, clustered region of the latent space, with "
+        "gaps and a scale the network picked. A random point, drawn from a "
+        "distribution we chose, mostly falls where no training code is; the "
+        "decoder was never trained there and outputs whatever its weights give. "
+        "To generate we need to know where the codes are: the VAE adds a term "
+        "that pulls the codes' distribution towards a fixed prior, N(0, I), so "
+        "that drawing from the prior lands where the decoder was trained."
+    ),
+    key_ideas=(("the loss only sees training codes", r"train|loss|reconstruct"),
+               ("codes lie in an arbitrary region", r"region|cluster|gap|where|"
+                r"scale|spread"),
+               ("a prior fixes it (VAE)", r"prior|vae|kl|n\(0")),
+)
+
+EXERCISES = register(globals())

@@ -1,4 +1,8 @@
-"""Exercises of notebook 06 (the variational autoencoder)."""
+"""Exercises of notebook 06 (the variational autoencoder).
+
+Each solution is written once, here; ``python -m course_utils.tools.exercises``
+copies it into the notebook's solution cell.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,16 @@ import torch.nn.functional as F
 
 from course_utils.core.checks import (
     Exercise,
+    Prediction,
+    Think,
     Wrong,
     as_numpy,
     expect_callable,
     expect_close,
+    expect_number,
+    register,
 )
+from course_utils.core.i18n import translate
 
 
 def _draws(seed: int, n: int = 6, d: int = 3):
@@ -24,79 +33,81 @@ def _draws(seed: int, n: int = 6, d: int = 3):
     return mu, log_var, eps
 
 
-# 6.1 the reparameterization trick ------------------------------------------------
-
-def _reference_reparameterize(mu, log_var, eps):
-    return mu + torch.exp(0.5 * log_var) * eps
+# Exercise 6.1 (derive) ---------------------------------------------------------
 
 
-def _test_reparameterize(reparameterize) -> None:
-    expect_callable(reparameterize, "reparameterize")
-    mu, log_var, eps = _draws(0)
-    z = reparameterize(mu, log_var, torch.zeros_like(eps))
-    expect_close(z, mu, "z for eps = 0 (it should be the mean mu)", atol=1e-5)
-    z = reparameterize(mu, log_var, eps)
-    if not isinstance(z, torch.Tensor):
-        raise Wrong("return a torch tensor, so that gradients can flow through it.")
-    std = torch.exp(0.5 * log_var)
-    if torch.allclose(z, mu + log_var * eps, atol=1e-4):
-        raise Wrong("log_var is log sigma^2, not sigma: sigma = exp(log_var / 2).")
-    if torch.allclose(z, mu + log_var.exp() * eps, atol=1e-4):
-        raise Wrong("exp(log_var) is the variance sigma^2; multiply eps by the "
-                    "standard deviation sigma = exp(log_var / 2).")
-    z = reparameterize(mu, torch.zeros_like(log_var), eps)
-    expect_close(z, mu + eps, "z for log_var = 0 (sigma = 1)", atol=1e-5)
-    z = reparameterize(mu, log_var, eps)
-    expect_close(z, mu + std * eps, "z", atol=1e-5)
-    mu_g = mu.clone().requires_grad_(True)
-    lv_g = log_var.clone().requires_grad_(True)
-    out = reparameterize(mu_g, lv_g, eps)
-    if not out.requires_grad:
-        raise Wrong("the sample must stay differentiable in mu and log_var: build it "
-                    "from them with torch operations (no .detach(), no .sample()).")
-    out.sum().backward()
-    expect_close(mu_g.grad, torch.ones_like(mu), "dz/dmu (it should be 1)")
-    expect_close(lv_g.grad, 0.5 * std * eps, "dz/dlog_var", atol=1e-5)
+def score_variance(mu):
+    """Variance of the score-function estimate z^2 (z - mu) of d/dmu E[z^2],
+    z ~ N(mu, 1), from one sample."""
+    # E[(mu + e)^4 e^2] = mu^4 + 18 mu^2 + 15 for e ~ N(0, 1); minus (2 mu)^2
+    return mu**4 + 14 * mu**2 + 15
+
+
+def _monte_carlo_score_variance(mu: float) -> float:
+    g = torch.Generator().manual_seed(61)
+    z = mu + torch.randn(400_000, generator=g, dtype=torch.float64)
+    return float((z**2 * (z - mu)).var())
+
+
+def _test_score_variance(answer) -> None:
+    expect_callable(answer, "score_variance")
+    for mu in (0.0, 0.5, 1.0, 2.0, -1.5):
+        got = expect_number(answer(mu), f"score_variance({mu})")
+        truth = score_variance(mu)
+        if math.isclose(got, mu**4 + 18 * mu**2 + 15, rel_tol=1e-9) and mu:
+            raise Wrong(f"at mu = {mu} you gave E[g^2] = {got:.4g}, the second "
+                        "moment; the variance subtracts the squared mean of the "
+                        f"estimate, (2 mu)^2 = {4 * mu * mu:.4g}.")
+        if math.isclose(got, 4.0):
+            raise Wrong("4 is the variance of the reparameterised estimate 2 (mu + "
+                        "eps); this exercise asks for the score function's.")
+        if not math.isclose(got, truth, rel_tol=1e-6, abs_tol=1e-9):
+            measured = _monte_carlo_score_variance(mu)
+            raise Wrong(f"at mu = {mu} your variance is {got:.4g}; 400,000 samples "
+                        f"measure {measured:.4g}. Expand (mu + e)^2 e and use "
+                        "E[e^2] = 1, E[e^4] = 3, E[e^6] = 15 (odd moments are 0).")
 
 
 ex1 = Exercise(
     number="6.1",
-    title="the reparameterization trick",
-    test=_test_reparameterize,
-    hint_text="sigma = exp(0.5 * log_var); then z = mu + sigma * eps.",
-    solution_text="""
-        def reparameterize_answer(mu, log_var, eps):
-            return mu + torch.exp(0.5 * log_var) * eps
-
-    The sample is a differentiable function of mu and log_var; the randomness is
-    all in eps, which does not depend on the encoder's parameters.
-    """,
-    reference=_reference_reparameterize,
-    wrong_answers=(
-        lambda mu, log_var, eps: mu + log_var * eps,          # log_var used as sigma
-        lambda mu, log_var, eps: mu + log_var.exp() * eps,    # variance, not std
-        lambda mu, log_var, eps: (mu + torch.exp(0.5 * log_var) * eps).detach(),
-        lambda mu, log_var, eps: mu * eps + torch.exp(0.5 * log_var),
+    title="the score function's variance",
+    kind="derive",
+    test=_test_score_variance,
+    hints=(
+        "With z = mu + e, e ~ N(0, 1), the estimate is g = z^2 (z - mu) = (mu + "
+        "e)^2 e. Its mean is d/dmu E[z^2] = 2 mu, and Var g = E[g^2] - (2 mu)^2.",
+        "Expand g = mu^2 e + 2 mu e^2 + e^3, square it, and keep the even powers "
+        "of e: E[e^2] = 1, E[e^4] = 3, E[e^6] = 15.",
+        "E[g^2] = mu^4 * 1 + 4 mu^2 * 3 + 15 + 2 * mu^2 * 3 (the cross term of "
+        "mu^2 e and e^3); subtract 4 mu^2.",
     ),
-    success="z = mu + sigma * eps carries the gradient to the encoder.",
+    reference=score_variance,
+    wrong_answers=(
+        lambda mu: mu**4 + 18 * mu**2 + 15,   # second moment, not variance
+        lambda mu: 4.0,                         # the reparameterised estimate's
+        lambda mu: mu**4 + 6 * mu**2 + 3,       # E[e^6] taken as 3
+    ),
+    success="At mu = 1 that is 30, against 4 for the reparameterised estimate: "
+            "section 2's measured gap, as a formula.",
 )
 
 
-# 6.2 the negative ELBO ----------------------------------------------------------
+# Exercise 6.2 (implement) -------------------------------------------------------
 
-def _reference_vae_loss(x, logits, mu, log_var):
+def vae_loss(x, logits, mu, log_var):
+    """Negative ELBO per image (nats), averaged over the batch."""
     recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
     kl = 0.5 * (mu.pow(2) + log_var.exp() - log_var - 1).sum()
     return (recon + kl) / len(x)
 
 
-def _test_vae_loss(vae_loss) -> None:
-    expect_callable(vae_loss, "vae_loss")
+def _test_vae_loss(answer) -> None:
+    expect_callable(answer, "vae_loss")
     g = torch.Generator().manual_seed(1)
     x = torch.rand(5, 12, generator=g)
     logits = torch.randn(5, 12, generator=g)
     mu, log_var, _ = _draws(2, n=5, d=3)
-    got = vae_loss(x, logits, mu, log_var)
+    got = answer(x, logits, mu, log_var)
     value = as_numpy(got, "vae_loss")
     if value.shape not in ((), (1,)):
         raise Wrong(f"return one number (the mean over the batch), got shape "
@@ -104,11 +115,11 @@ def _test_vae_loss(vae_loss) -> None:
     # the KL at the prior is zero: checks the -1
     zero = torch.zeros(5, 3)
     recon_only = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / 5
-    at_prior = float(as_numpy(vae_loss(x, logits, zero, zero), "vae_loss"))
+    at_prior = float(as_numpy(answer(x, logits, zero, zero), "vae_loss"))
     if math.isclose(at_prior, float(recon_only) + 1.5, rel_tol=1e-4):
         raise Wrong("with mu = 0 and log_var = 0 the KL must be 0: the closed form "
                     "has a -1 per dimension (notebook 05, slip 5).")
-    expected = float(_reference_vae_loss(x, logits, mu, log_var))
+    expected = float(vae_loss(x, logits, mu, log_var))
     per_pixel = float(F.binary_cross_entropy_with_logits(logits, x)) + float(
         0.5 * (mu.pow(2) + log_var.exp() - log_var - 1).sum() / 5)
     if math.isclose(float(value), per_pixel, rel_tol=1e-4):
@@ -124,16 +135,18 @@ def _test_vae_loss(vae_loss) -> None:
 ex2 = Exercise(
     number="6.2",
     title="the negative ELBO",
+    kind="implement",
     test=_test_vae_loss,
-    hint_text="F.binary_cross_entropy_with_logits(logits, x, reduction='sum') plus "
-              "0.5 * (mu^2 + exp(log_var) - log_var - 1).sum(), divided by len(x).",
-    solution_text="""
-        def vae_loss(x, logits, mu, log_var):
-            recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
-            kl = 0.5 * (mu.pow(2) + log_var.exp() - log_var - 1).sum()
-            return (recon + kl) / len(x)
-    """,
-    reference=_reference_vae_loss,
+    hints=(
+        "Two terms: the reconstruction's negative log-likelihood (a Bernoulli per "
+        "pixel) and the KL of notebook 05; the convention sums both inside an "
+        "image and averages over images.",
+        "F.binary_cross_entropy_with_logits(logits, x, reduction='sum') is the "
+        "first term summed over the whole batch; the KL needs its -1.",
+        "Add 0.5 * (mu^2 + exp(log_var) - log_var - 1).sum() and divide the total "
+        "by len(x).",
+    ),
+    reference=vae_loss,
     wrong_answers=(
         # the book's KL without the -1
         lambda x, lo, mu, lv: (F.binary_cross_entropy_with_logits(lo, x,
@@ -147,23 +160,24 @@ ex2 = Exercise(
                                                                  reduction="sum")
         + 0.5 * (mu**2 + lv.exp() - lv - 1).sum(),
         # the ELBO itself (wrong sign)
-        lambda x, lo, mu, lv: -_reference_vae_loss(x, lo, mu, lv),
+        lambda x, lo, mu, lv: -vae_loss(x, lo, mu, lv),
     ),
     success="This is the loss the notebook trains, in the course's convention.",
 )
 
 
-# 6.3 the importance-weighted bound ---------------------------------------------
+# Exercise 6.3 (implement) ------------------------------------------
 
-def _reference_importance_bound(log_w):
+def importance_bound(log_w):
+    """log of the mean of exp(log_w) over the first axis, computed stably."""
     return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])
 
 
-def _test_importance_bound(importance_bound) -> None:
-    expect_callable(importance_bound, "importance_bound")
+def _test_importance_bound(answer) -> None:
+    expect_callable(answer, "importance_bound")
     g = torch.Generator().manual_seed(3)
     small = torch.randn(7, 4, generator=g, dtype=torch.float64)
-    got = importance_bound(small)
+    got = answer(small)
     value = as_numpy(got, "importance_bound")
     if value.shape != (4,):
         raise Wrong(f"return one bound per image, shape (N,) = (4,); got "
@@ -178,7 +192,7 @@ def _test_importance_bound(importance_bound) -> None:
         raise Wrong("that is the log of the sum: divide by k (subtract log k).")
     expect_close(got, expected, "the bound for small log weights", rtol=1e-6)
     large = (small - 250.0).float()  # float32, as in a network: exp underflows
-    got = as_numpy(importance_bound(large), "importance_bound")
+    got = as_numpy(answer(large), "importance_bound")
     if not all(math.isfinite(v) for v in got):
         raise Wrong("with log weights near -250, exp underflows to 0: use "
                     "torch.logsumexp, which subtracts the maximum first.")
@@ -189,14 +203,16 @@ def _test_importance_bound(importance_bound) -> None:
 ex3 = Exercise(
     number="6.3",
     title="the importance-weighted bound",
+    kind="implement",
     test=_test_importance_bound,
-    hint_text="log (1/k) sum exp(a_j) = logsumexp(a) - log k; torch.logsumexp "
-              "(log_w, dim=0) does the stable part.",
-    solution_text="""
-        def importance_bound(log_w):
-            return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])
-    """,
-    reference=_reference_importance_bound,
+    hints=(
+        "exp(-250) underflows to 0 in float32 (and float64 is not far behind): "
+        "factor the largest weight out before exponentiating.",
+        "log (1/k) sum_j exp(a_j) = m + log (1/k) sum_j exp(a_j - m) with m the "
+        "largest a_j; every exp is then at most 1.",
+        "PyTorch has that as torch.logsumexp(log_w, dim=0); subtract log k.",
+    ),
+    reference=importance_bound,
     wrong_answers=(
         lambda log_w: log_w.mean(0),                            # the ELBO
         lambda log_w: torch.logsumexp(log_w, dim=0),             # no 1/k
@@ -205,3 +221,138 @@ ex3 = Exercise(
     ),
     success="With k = 1 this is the ELBO; it rises towards log p(x) as k grows.",
 )
+
+
+# Exercise 6.4 (predict) --------------------------------------------------------
+
+
+def _reveal_bound_in_k():
+    # z ~ N(0, 1), x | z ~ N(z, 1), x = 2: p(x) = N(2; 0, 2); the posterior is
+    # N(1, 0.5), q = N(0.2, 0.6^2) is off
+    x, q_mu, q_sd = 2.0, 0.2, 0.6
+    log_px = -0.5 * math.log(2 * math.pi * 2) - x * x / 4
+    g = torch.Generator().manual_seed(64)
+    rows = []
+    for k in (1, 3, 10, 30, 100):
+        z = q_mu + q_sd * torch.randn(k, 1000, generator=g, dtype=torch.float64)
+        log_w = (-0.5 * z**2 - 0.5 * (x - z) ** 2 - math.log(2 * math.pi)
+                 + 0.5 * ((z - q_mu) / q_sd) ** 2 + math.log(q_sd)
+                 + 0.5 * math.log(2 * math.pi))
+        rows.append(float((torch.logsumexp(log_w, 0) - math.log(k)).mean()))
+    values = ", ".join(f"{v:.4f}" for v in rows)
+    shown = ("The importance-weighted bound, averaged over 1,000 repeats, for k = 1, "
+             f"3, 10, 30, 100: {values}; log p(x) = {log_px:.4f}.")
+    return ("rises" if rows[-1] > rows[0] + 0.05 else "stays"), shown
+
+
+ex4 = Prediction(
+    number="6.4",
+    title="the bound as k grows",
+    answer_name="prediction_6_4",
+    hints=(
+        "With k = 1 the bound is the ELBO. With k very large, the average of the "
+        "weights is close to its mean, p(x).",
+        "Jensen again: the log of an average of more weights is a tighter bound.",
+    ),
+    reveal=_reveal_bound_in_k,
+    choices=("rises", "falls", "stays"),
+    reference="rises",
+    explain={
+        "falls": "Each added sample makes the average of the weights less noisy, "
+                 "and the log of a less noisy average loses less to Jensen: the "
+                 "bound climbs from the ELBO towards log p(x), never above it.",
+        "stays": "It would stay only if every weight were equal, which happens "
+                 "when q is the posterior; here q is not, and the bound climbs "
+                 "from the ELBO towards log p(x).",
+    },
+    wrong_answers=("falls", "stays"),
+    success="Section 5 uses exactly this: many weights per image estimate log p(x) "
+            "far better than the ELBO.",
+)
+
+
+# Exercise 6.5 (explore) --------------------------------------------------------
+
+EIGENVALUES = (4.0, 2.0, 1.0, 0.5, 0.25)
+
+
+def kl_per_dimension(c) -> list[float]:
+    """The KL term per latent dimension (nats) of the best linear VAE with
+    decoder variance c, on data whose covariance has EIGENVALUES: 0.5 log(l / c)
+    where l > c, else 0 (the dimension collapses to the prior)."""
+    c = float(c)
+    if c <= 0:
+        raise ValueError("the decoder variance c must be positive")
+    return [0.5 * math.log(lam / c) if lam > c else 0.0 for lam in EIGENVALUES]
+
+
+def _test_collapse(answer) -> None:
+    c = expect_number(answer, "c_6_5")
+    if c <= 0:
+        raise Wrong("c is a variance: it must be positive.")
+    active = sum(v > 0 for v in kl_per_dimension(c))
+    if active:
+        raise Wrong(f"at c = {c:g}, {active} latent dimension(s) still carry "
+                    "information (KL > 0); raise c.")
+    if not any(v > 0 for v in kl_per_dimension(0.9 * c)):
+        raise Wrong(f"at c = {c:g} every dimension has collapsed, and at "
+                    f"{0.9 * c:g} too: find the smallest such c (within 10%).")
+    print(translate(
+        f"At c = {c:g} every dimension has collapsed; at 0.9 c "
+        f"{sum(v > 0 for v in kl_per_dimension(0.9 * c))} is still active."))
+
+
+ex5 = Exercise(
+    number="6.5",
+    title="posterior collapse in a linear VAE",
+    kind="explore",
+    answer_name="c_6_5",
+    test=_test_collapse,
+    hints=(
+        "Call nb06.ex5.kl_per_dimension(c) for c = 0.1, 0.3, 1, 3, 10 and watch "
+        "which dimensions go to 0.",
+        "A dimension collapses once c reaches its eigenvalue: the decoder's noise "
+        "then explains that direction's variance as well as the code does.",
+        "The last dimension to collapse is the one with the largest eigenvalue.",
+    ),
+    reference=4.0,
+    wrong_answers=(0.25, 1.0, 100.0),
+    success="For the linear VAE (Lucas et al., 2019, 'Don't blame the ELBO!', "
+            "NeurIPS) a latent dimension collapses when c, the decoder variance "
+            "(beta = 2c), reaches the data's variance along it: section 6's beta "
+            "trade-off, in closed form.",
+)
+ex5.kl_per_dimension = kl_per_dimension
+
+
+# Exercise 6.6 (think) ----------------------------------------------------------
+
+ex6 = Think(
+    number="6.6",
+    title="the amortisation gap",
+    answer_name="answer_6_6",
+    hints=(
+        "The encoder is one network for all images. What would be the best q for "
+        "one particular image?",
+        "Which gap does a bigger encoder close, and which does it not?",
+    ),
+    model_answer=(
+        "The ELBO of one image is largest for the best Gaussian q fitted to that "
+        "image alone. The encoder instead predicts q from the image with one "
+        "network shared by all images (amortised inference): it is fast, but it "
+        "can only output what its weights can express and generalise, so its q "
+        "is not the best for each image. The ELBO lost that way is the "
+        "amortisation gap; fitting q per image closes it but costs an "
+        "optimisation per image. The remaining gap, between the best Gaussian q "
+        "and log p(x), is the approximation gap: a diagonal Gaussian cannot match "
+        "the true posterior, and a bigger encoder does not help with that one."
+    ),
+    key_ideas=(("one network for all images", r"shared|one network|all images|"
+                r"amorti"),
+               ("a q fitted per image is better", r"per image|each image|fit|"
+                r"optimi"),
+               ("the family's own limit is a different gap", r"gaussian|diagonal|"
+                r"family|approximation")),
+)
+
+EXERCISES = register(globals())

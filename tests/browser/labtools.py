@@ -1,0 +1,70 @@
+"""What the browser tests do in JupyterLab: open a notebook, run it all, wait, read
+its errors; and drag a slider with the mouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+RUN_ALL_S = 180  # fast mode; the kernel also starts torch (06 trains a VAE)
+
+RUN_ALL = """async () => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  await panel.context.ready;
+  await panel.sessionContext.ready;
+  window.jupyterapp.commands.execute('notebook:run-all-cells');
+}"""
+
+FINISHED = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  return !!kernel && kernel.status === 'idle' && panel.content.widgets.every(
+    c => c.model.type !== 'code' || c.model.executionCount !== null);
+}"""
+
+ERRORS = """() => {
+  const errors = [];
+  for (const cell of window.jupyterapp.shell.currentWidget.content.widgets) {
+    if (cell.model.type !== 'code') continue;
+    const outputs = cell.model.outputs;
+    for (let i = 0; i < outputs.length; i++) {
+      const out = outputs.get(i).toJSON();
+      if (out.output_type === 'error') errors.push(out.ename + ': ' + out.evalue);
+    }
+  }
+  return errors;
+}"""
+
+
+def open_notebook(page, lab, name: str) -> None:
+    """Open ``name`` in a JupyterLab workspace of its own (no tab of an earlier
+    test is restored beside it) and wait for its session."""
+    workspace = Path(name).stem.replace("_", "-")
+    page.goto(lab.url(f"lab/workspaces/{workspace}/tree/{name}"), timeout=60_000)
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell"
+                           " && window.jupyterapp.shell.currentWidget"
+                           " && window.jupyterapp.shell.currentWidget.sessionContext",
+                           timeout=60_000)
+
+
+def run_all(page, name: str) -> None:
+    """Run every cell, wait until all ran, and fail with the errors if any cell
+    raised."""
+    page.evaluate(RUN_ALL)
+    page.wait_for_timeout(1000)
+    page.wait_for_function(FINISHED, timeout=RUN_ALL_S * 1000, polling=500)
+    errors = page.evaluate(ERRORS)
+    assert not errors, f"{name}: cells failed in JupyterLab: {errors}"
+
+
+def drag(page, handle, track, fraction: float = 0.3) -> None:
+    """Drag ``handle`` along ``track`` (locators) with the mouse, by ``fraction``
+    of the track's length, towards the side with more room."""
+    handle.scroll_into_view_if_needed()
+    box, rail = handle.bounding_box(), track.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    room_right = rail["x"] + rail["width"] - x
+    step = fraction * rail["width"] * (1 if room_right > rail["width"] / 2 else -1)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + step, y, steps=12)
+    page.mouse.up()

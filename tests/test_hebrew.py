@@ -1,0 +1,335 @@
+"""The Hebrew edition (``python -m course_utils.tools.translate``): catalogs
+complete and current, the committed Hebrew notebooks and README.he.md what a
+fresh build writes, code cells identical to the English ones, the chapter's
+terms used as the glossary records them, and the checks speaking Hebrew.
+
+When one fails: ``python -m course_utils.tools.translate update`` (catalogs),
+translate what ``status`` lists (Poedit, or any PO editor), then ``build``.
+CONTRIBUTING.md, "The Hebrew edition", has the workflow.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import polib
+import pytest
+
+from course_utils.core.checks import Exercise, Prediction, Think, scoreboard
+from course_utils.core.errors import ExerciseIncorrect, ExerciseNotDone
+from course_utils.core.i18n import translate
+from course_utils.tools import catalogs
+from course_utils.tools import translate as tool
+from course_utils.tools.editions import student_notebook
+from course_utils.topics.glossary import GLOSSARY, mentions
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGLISH = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+HEBREW = ROOT / "notebooks" / "hebrew"
+UNITS = tool.catalog_units()
+SECTION_TITLES = ("7. Deep Generative Models", "7.1.1 Dimensionality Reduction",
+                  "7.1.2 Autoencoders (AE)", "7.1.3 Variational AutoEncoders (VAE)",
+                  "7.2 Generative Adversarial Networks (GANs)")
+_HEBREW_LETTER = re.compile(r"[\u05d0-\u05ea]")
+_ENGLISH_RUN = re.compile(r"(?:\b[A-Za-z]{2,}\b[ ,;]+){6,}")
+
+
+def _load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+# Catalogs ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(UNITS))
+def test_catalog_is_complete_and_current(name):
+    po = catalogs.load(tool.catalog_path(name), tool.LANG)
+    found = catalogs.problems(po, UNITS[name], f"translations/he/{name}.po")
+    assert not found, (f"{len(found)} entries to translate or revise (python -m "
+                       "course_utils.tools.translate status):\n"
+                       + "\n".join(found[:15]))
+
+
+def test_a_changed_cell_is_kept_fuzzy_and_named():
+    """The update keeps a translation whose English changed, marks it fuzzy with
+    the old English, offers a removed cell's translation to a close new cell,
+    and the check names the cell."""
+    po = catalogs.new_catalog("he", "test")
+    units = [catalogs.Unit("## Setup", "a1", "nb.ipynb:2"),
+             catalogs.Unit("The KL is never negative.", "b2", "nb.ipynb:3"),
+             catalogs.Unit("A cell that will be rewritten with a new id.", "c3",
+                           "nb.ipynb:4")]
+    catalogs.merge(po, units)
+    for entry, text in zip(po, ["## הכנות", "מרחק KL אף פעם לא שלילי.",
+                                "תא שייכתב מחדש."], strict=True):
+        entry.msgstr = text
+    assert catalogs.problems(po, units, "test.po") == []
+    changed = [units[0],
+               catalogs.Unit("The KL divergence is never negative.", "b2",
+                             "nb.ipynb:3"),
+               catalogs.Unit("A cell that was rewritten with a new id.", "d4",
+                             "nb.ipynb:4")]
+    counts = catalogs.merge(po, changed)
+    assert counts["kept"] == 1 and counts["changed"] == 1 and counts["reused"] == 1
+    entry = po.find("The KL divergence is never negative.", msgctxt="b2")
+    assert "fuzzy" in entry.flags and entry.msgstr == "מרחק KL אף פעם לא שלילי."
+    assert entry.previous_msgid == "The KL is never negative."
+    found = catalogs.problems(po, changed, "test.po")
+    assert len(found) == 2 and "cell id b2" in found[0] and "stale" in found[0]
+    assert "cell id d4" in found[1]
+    # a cell changed in the notebook but not yet run through update
+    again = [catalogs.Unit("## Setup, again", "a1", "nb.ipynb:2")]
+    assert "stale" in catalogs.problems(po, again, "test.po")[0]
+
+
+def test_a_translation_keeps_the_formulas_and_placeholders():
+    assert catalogs.placeholder_problem("got {shape}.", "קיבלנו {shape}.") == ""
+    assert "placeholders" in catalogs.placeholder_problem("got {shape}.", "קיבלנו.")
+    assert "formula" in catalogs.placeholder_problem("a $$x^2$$ b", "א $$x^3$$ ב")
+
+
+# The generated edition ---------------------------------------------------------------
+
+def test_hebrew_edition_is_what_a_fresh_build_writes():
+    stale = [str(p.relative_to(ROOT)) for p in tool.stale_outputs()]
+    assert not stale, (f"out of date: {stale}; run "
+                       "python -m course_utils.tools.translate build")
+
+
+@pytest.mark.parametrize("path", ENGLISH, ids=[p.stem for p in ENGLISH])
+def test_code_cells_are_the_english_ones(path):
+    """So the suite need not run every Hebrew notebook: what runs is the same."""
+    english = _load(path)
+    for he_path, source in ((HEBREW / path.name, english),
+                            (HEBREW / "student" / path.name,
+                             student_notebook(english, path.name))):
+        he = _load(he_path)
+        code = [(c["id"], _source(c), c["metadata"].get("tags", []))
+                for c in he["cells"] if c["cell_type"] == "code"
+                and c["id"] != tool.LANG_CELL_ID]
+        want = [(c["id"], _source(c), c["metadata"].get("tags", []))
+                for c in source["cells"] if c["cell_type"] == "code"]
+        assert code == want, f"{he_path.relative_to(ROOT)}: code cells differ"
+        assert [c["id"] for c in he["cells"] if c["id"] != tool.LANG_CELL_ID] == \
+            [c["id"] for c in source["cells"]]
+        lang = [c for c in he["cells"] if c["id"] == tool.LANG_CELL_ID]
+        assert len(lang) == 1 and _source(lang[0]) == tool.LANG_CELL
+
+
+def _editions():
+    return [p for name in ("", "student") for p in
+            sorted((HEBREW / name).glob("[0-9][0-9]_*.ipynb"))]
+
+
+@pytest.mark.parametrize("path", _editions(),
+                         ids=lambda p: str(p.relative_to(HEBREW)))
+def test_hebrew_notebook_is_clean_right_to_left_and_follows_the_skeleton(path):
+    nb = _load(path)
+    english = _load(ROOT / "notebooks" / path.name)
+    assert all("id" in c for c in nb["cells"])
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    assert nb["metadata"]["course_lang"] == "he"
+    dirty = [c["id"] for c in nb["cells"] if c["cell_type"] == "code"
+             and (c.get("outputs") or c.get("execution_count") is not None)]
+    assert not dirty, f"{path.name}: cells with outputs {dirty}"
+    markdown = [c for c in nb["cells"] if c["cell_type"] == "markdown"]
+    assert all(_source(c).startswith(tool.RTL_OPEN) for c in markdown)
+    title = tool.unwrap(_source(markdown[0])).split("\n")
+    assert title[0].startswith("# ") and any(t in title[0] for t in SECTION_TITLES)
+    edition = "student" if path.parent.name == "student" else "lecturer"
+    assert tool.edition_url(path.name, edition) in _source(markdown[0]), "Colab badge"
+    # the same headings, level by level, as the English cell
+    levels = {c["id"]: [len(m) for m in re.findall(r"^(#+) ", _source(c), re.M)]
+              for c in english["cells"] if c["cell_type"] == "markdown"}
+    for cell in markdown:
+        if cell["id"] in levels:
+            text = tool.unwrap(_source(cell))
+            got = [len(m) for m in re.findall(r"^(#+) ", text, re.M)]
+            assert got == levels[cell["id"]], f"{path.name} cell {cell['id']}"
+
+
+def test_hebrew_readme_has_the_two_commands():
+    text = (ROOT / "README.he.md").read_text(encoding="utf-8")
+    english = (ROOT / "README.md").read_text(encoding="utf-8")
+    for marker in ("course-command", "test-command"):
+        pattern = rf"<!-- {marker} -->\s*(?:<div dir=\"ltr\">\s*)?```bash\n(.+?)\n```"
+        he, en = (re.search(pattern, t, re.S) for t in (text, english))
+        assert he and en, f"README.he.md: no command after <!-- {marker} -->"
+        assert he.group(1) == en.group(1).replace(
+            "notebooks/00_start_here", "notebooks/hebrew/00_start_here")
+    assert "notebooks/hebrew/00_start_here.ipynb" in text
+    assert "jupyterlab-language-pack-he-IL" in text
+
+
+# The book's terms -------------------------------------------------------------------
+
+#: glossary entries too general to require in every cell that says the English
+#: word ("mean", "structure", ...): checked to appear in their notebook only
+GENERAL = {"mean", "structure", "difference", "constant", "sampling", "probability",
+           "representation", "dimension", "encoding", "decoding", "encoder",
+           "decoder", "meaningless", "new samples", "one-dimensional",
+           "two-dimensional", "independent", "reconstruction", "approximation",
+           "features", "cost function", "linear map", "gradient descent",
+           "deterministic function", "regularisation"}
+
+
+def _translated(name: str) -> list[polib.POEntry]:
+    po = catalogs.load(tool.catalog_path(name), tool.LANG)
+    return [e for e in po if not e.obsolete and e.msgstr]
+
+
+@pytest.mark.parametrize("term", [t for t in GLOSSARY if t.english not in GENERAL],
+                         ids=lambda t: t.english)
+def test_the_glossary_term_is_used_where_the_english_says_it(term):
+    """Wherever the English says the term, the Hebrew says the chapter's word
+    (in any of its forms: prefixes, plural, construct) or keeps the English."""
+    english = re.compile(rf"(?<!non-)\b{re.escape(term.english)}", re.I)
+    missing = []
+    for name in [n for n in UNITS if n != "course_utils"]:
+        for entry in _translated(name):
+            if english.search(entry.msgid) and not english.search(entry.msgstr) \
+                    and not mentions(entry.msgstr, term):
+                missing.append(f"{name} {entry.msgctxt or ''}: "
+                               f"{entry.msgstr.strip()[:60]!r}")
+    assert not missing, (f"{term.english!r} is {term.hebrew!r} in the chapter; "
+                         f"these translations say neither: {missing[:6]}")
+
+
+def test_a_term_is_found_in_its_forms_and_only_there():
+    by_english = {t.english: t for t in GLOSSARY}
+    latent, cov = by_english["latent space"], by_english["covariance matrix"]
+    assert mentions("נקודה ובמרחב הלטנטי", latent)
+    assert not mentions("הקוד נמצא במרחב החבוי", latent)
+    assert not mentions("הלטנטי שלו הוא מרחב", latent)  # not in order
+    assert mentions("מטריצת ה-covariance של הדאטא", cov)
+    assert mentions("הווקטורים העצמיים שלה", by_english["eigenvectors"])
+
+
+# The checks speak Hebrew ----------------------------------------------------------
+
+def _exercises() -> list[tuple[str, Exercise]]:
+    import importlib
+    import pkgutil
+
+    import course_utils.topics.exercises as package
+
+    found = []
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        found += [(f"{info.name}.{k}", v) for k, v in vars(module).items()
+                  if isinstance(v, Exercise)]
+    return sorted(found, key=lambda item: item[0])
+
+
+def _is_hebrew(message: str, english: str) -> bool:
+    return (message != english and bool(_HEBREW_LETTER.search(message))
+            and not _ENGLISH_RUN.search(message))
+
+
+@pytest.mark.parametrize("name, exercise", _exercises(), ids=lambda x: str(x)[:12])
+def test_every_check_message_is_in_hebrew(name, exercise, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_LANG", "he")
+    failures = []
+    for wrong in exercise.wrong_answers:
+        if isinstance(exercise, Prediction):
+            exercise.check(wrong)   # a wrong prediction is revealed, not an error
+            printed = capsys.readouterr().out
+            if not _HEBREW_LETTER.search(printed) or _ENGLISH_RUN.search(printed):
+                failures.append(printed)
+            continue
+        with pytest.raises(ExerciseIncorrect) as info:
+            exercise.check(wrong)
+        english = str(info.value)
+        if not _is_hebrew(translate(english), english):
+            failures.append(english)
+    with pytest.raises(ExerciseNotDone) as info:
+        exercise.check(None)
+    if not _is_hebrew(translate(str(info.value)), str(info.value)):
+        failures.append(str(info.value))
+    exercise.check(exercise.reference)
+    exercise.hint()
+    # the success line, then the hint (each wrapped over lines)
+    printed = capsys.readouterr().out.strip()
+    starts = [line for line in printed.split("\n")
+              if line.lstrip("\u2067").startswith(("תרגיל", "רמז"))]
+    if len(starts) != 2 or _ENGLISH_RUN.search(printed):
+        failures.append(printed)
+    assert not failures, f"{name}: messages not (fully) in Hebrew: {failures[:4]}"
+
+
+def test_scoreboard_student_errors_and_model_answers_speak_hebrew(monkeypatch, capsys):
+    """The scoreboard's header and words, an error in the student's own code, a
+    think exercise's model answer, and a Hebrew answer's key ideas."""
+    from course_utils.core.student_code import ExerciseCodeError
+    from course_utils.topics.exercises import nb03, nb05
+
+    monkeypatch.setenv("COURSE_LANG", "he")
+    nb05.ex1.check(nb05.ex1.reference)
+    scoreboard(nb05)
+    board = capsys.readouterr().out
+    assert "נפתרו" in board and "מימוש" in board and "לא התחיל" in board, board
+    assert not _ENGLISH_RUN.search(board), board
+
+    def kl_from_log_var(mu, log_var):
+        return totl.sum(dim=1)  # noqa: F821 - the student's typo
+
+    with pytest.raises(ExerciseCodeError) as info:
+        nb05.ex1.check(kl_from_log_var)
+    shown = info.value._render_traceback_()[0]
+    assert "totl" in shown and "return totl.sum(dim=1)" in shown
+    assert _HEBREW_LETTER.search(shown) and "בדקו את האיות" in shown, shown
+
+    think = next(e for e in vars(nb03).values() if isinstance(e, Think))
+    think.check("התשובה שלי: ה-loss מתייחס רק לקודים של תמונות האימון, ולכן לא ידוע "
+                "איפה הקודים נמצאים, ויש רווחים בין האשכולות במרחב הלטנטי.")
+    recorded = re.sub(r"[\u2066-\u2069]", "", capsys.readouterr().out)
+    recorded = recorded.replace("\n", " ")  # as wrapped for a right-to-left line
+    assert "נוגעת ב-" in recorded and "מתוך" in recorded, recorded
+    touched = int(re.search(r"נוגעת ב-(\d+)", recorded).group(1))
+    assert touched >= 2, recorded  # the Hebrew regexes of the key ideas
+    think.solution()
+    answer = capsys.readouterr().out
+    assert _HEBREW_LETTER.search(answer) and not _ENGLISH_RUN.search(answer), answer
+
+
+@pytest.mark.parametrize("name, exercise",
+                         [(n, e) for n, e in _exercises() if isinstance(e, Think)],
+                         ids=lambda x: str(x)[:12])
+def test_the_hebrew_model_answer_touches_every_key_idea(name, exercise, monkeypatch):
+    """Each key idea's regex has a Hebrew one (its catalog translation), and the
+    Hebrew model answer says every idea in Hebrew, as the English one does."""
+    from course_utils.core.i18n import catalog_text
+
+    monkeypatch.setenv("COURSE_LANG", "he")
+    answer = catalog_text(exercise.model_answer)
+    assert answer, f"{name}: the model answer is not translated"
+    for label, regex in exercise.key_ideas:
+        hebrew = catalog_text(regex)
+        assert hebrew and hebrew != regex, f"{name}: no Hebrew regex for {label!r}"
+        assert re.search(hebrew, answer, re.I), f"{name}: {label!r} not in Hebrew"
+
+
+def test_english_stays_english(monkeypatch):
+    monkeypatch.delenv("COURSE_LANG", raising=False)
+    message = "Exercise 5.1 (the VAE's KL term from log_var): correct."
+    assert translate(message) == message
+    monkeypatch.setenv("COURSE_LANG", "he")
+    assert translate("a message no catalog holds") == "a message no catalog holds"
+
+
+def test_use_language_sets_the_setting_and_refuses_an_unknown_one(monkeypatch):
+    from course_utils.core.errors import ConfigError
+    from course_utils.core.i18n import language, use_language
+
+    monkeypatch.setenv("COURSE_LANG", "en")  # put back as it was afterwards
+    assert use_language("he") == "he" and language() == "he"
+    with pytest.raises(ConfigError, match="COURSE_LANG=fr: expected en or he"):
+        use_language("fr")
+    monkeypatch.setenv("COURSE_LANG", "fr")  # a bad value: messages stay English
+    assert language() == "en"
