@@ -56,11 +56,13 @@ EXPORTS = (
            "The generative adversarial network of section 7.2: the discriminator's\n"
            "and the generator's losses, the minibatch standard deviation against\n"
            "mode collapse, and the alternating training loop with its snapshots."),
-    Export("08_gan_family.ipynb", "course_utils/topics/gan_family.py",
-           "The GAN family of section 7.2: the DCGAN generator and discriminator\n"
-           "(conditional with a label), the WGAN-GP gradient penalty, and the\n"
-           "adversarial training loop with both objectives."),
-    Export("09_autoregressive_models.ipynb", "course_utils/topics/pixelcnn.py",
+    Export("08_convolutional_generators.ipynb", "course_utils/topics/dcgan.py",
+           "Convolutional generators of section 7.2: the DCGAN generator and\n"
+           "discriminator (conditional with a label), and the adversarial training\n"
+           "loop with both objectives (the GAN's and WGAN-GP's)."),
+    Export("09_gan_family.ipynb", "course_utils/topics/gan_family.py",
+           "The GAN family of section 7.2: WGAN-GP's gradient penalty."),
+    Export("10_autoregressive_models.ipynb", "course_utils/topics/pixelcnn.py",
            "The autoregressive model of section 7.3: masked convolutions, the\n"
            "PixelCNN for binary images with its exact log-likelihood and its\n"
            "pixel-by-pixel sampler, and the Fashion-MNIST training recipe through\n"

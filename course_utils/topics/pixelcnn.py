@@ -3,7 +3,7 @@ PixelCNN for binary images with its exact log-likelihood and its
 pixel-by-pixel sampler, and the Fashion-MNIST training recipe through
 the model cache.
 
-Generated from notebooks/09_autoregressive_models.ipynb (its cells marked
+Generated from notebooks/10_autoregressive_models.ipynb (its cells marked
 ``#| export``) by ``python -m course_utils.tools.export``: edit the
 notebook, not this file, then run that command.
 """

@@ -1,159 +1,124 @@
-"""Exercises of notebook 09 (7.3 Autoregressive Models: PixelCNN)."""
+"""Exercises of notebook 09 (7.2 Generative Adversarial Networks: the family)."""
 
 from __future__ import annotations
-
-import math
 
 import torch
 
 from course_utils.core.checks import Exercise, Wrong, expect_callable, expect_close
 
-# Exercise 9.1: the causal mask ----------------------------------------------------
+# Exercise 9.1: the gradient penalty -------------------------------------------------
+
+def _reference_gradient_penalty(critic, real, fake, t):
+    mix = (t * real + (1 - t) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(mix).sum(), mix, create_graph=True)
+    return (grad.reshape(len(mix), -1).norm(dim=1) - 1).pow(2).mean()
 
 
-def _reference_causal_mask(kernel, include_centre):
-    mask = torch.zeros(kernel, kernel)
-    centre = kernel // 2
-    mask[:centre] = 1
-    mask[centre, :centre + int(include_centre)] = 1
-    return mask
+def _test_gradient_penalty(penalty_at) -> None:
+    expect_callable(penalty_at, "penalty_at")
+    g = torch.Generator().manual_seed(0)
+    real = torch.rand(16, 3, 4, generator=g, dtype=torch.float64)
+    fake = torch.rand(16, 3, 4, generator=g, dtype=torch.float64)
+    t = torch.rand(16, 1, 1, generator=g, dtype=torch.float64)
+    w = torch.randn(3, 4, generator=g, dtype=torch.float64, requires_grad=True)
+
+    def linear(x):  # gradient w everywhere: the penalty is (|w| - 1)^2
+        return (x * w).sum(dim=(1, 2))
+
+    value = penalty_at(linear, real, fake, t)
+    if not isinstance(value, torch.Tensor) or value.ndim != 0:
+        raise Wrong("return a scalar tensor (the mean over the batch).")
+    expect_close(float(value.detach()), float((w.detach().norm() - 1) ** 2),
+                 "the penalty of a linear critic f(x) = <w, x>, which is (|w| - 1)^2")
+    if not value.requires_grad:
+        raise Wrong("the penalty must stay differentiable in the critic's weights: "
+                    "pass create_graph=True to torch.autograd.grad.")
+
+    def bumpy(x):
+        return (x.reshape(len(x), -1) ** 2).sum(1) * 0.7
+
+    expect_close(float(penalty_at(bumpy, real, fake, t).detach()),
+                 float(_reference_gradient_penalty(bumpy, real, fake, t).detach()),
+                 "the penalty of f(x) = 0.7 |x|^2 (its gradient depends on x)")
 
 
-def _test_causal_mask(make_causal_mask) -> None:
-    expect_callable(make_causal_mask, "make_causal_mask")
-    for kernel in (3, 5, 7):
-        for include in (False, True):
-            mask = make_causal_mask(kernel, include)
-            if not isinstance(mask, torch.Tensor) or mask.shape != (kernel, kernel):
-                raise Wrong(f"return a ({kernel}, {kernel}) tensor for "
-                            f"kernel={kernel}.")
-            ref = _reference_causal_mask(kernel, include)
-            centre = kernel // 2
-            if float(mask[centre + 1:].abs().sum()) > 0:
-                raise Wrong("the rows below the centre come later in raster order: "
-                            "they must be 0.")
-            if float(mask[centre, centre + 1:].abs().sum()) > 0:
-                raise Wrong("the centre row right of the centre comes later: 0 there.")
-            if float(mask[centre, centre]) != float(include):
-                raise Wrong("the centre is 1 for mask B (include_centre=True) and 0 "
-                            "for mask A: the first layer must not see the pixel it "
-                            "predicts.")
-            expect_close(mask.float(), ref, f"the mask for kernel={kernel}, "
-                         f"include_centre={include}")
+def _batch_norm_penalty(critic, real, fake, t):
+    mix = (t * real + (1 - t) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(mix).sum(), mix, create_graph=True)
+    return (grad.norm() - 1).pow(2)
+
+
+def _squared_norm_penalty(critic, real, fake, t):
+    mix = (t * real + (1 - t) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(mix).sum(), mix, create_graph=True)
+    return grad.reshape(len(mix), -1).pow(2).sum(1).mean()
 
 
 ex1 = Exercise(
     number="9.1",
-    title="the causal mask",
-    test=_test_causal_mask,
-    hint_text="start from zeros; set every row above the centre to 1, then the "
-              "centre row up to the centre (one further for mask B).",
+    title="the gradient penalty",
+    test=_test_gradient_penalty,
+    hint_text="mix = t * real + (1 - t) * fake with requires_grad; "
+              "torch.autograd.grad(critic(mix).sum(), mix, create_graph=True); one "
+              "norm per sample over all its other axes; (norm - 1)^2, averaged.",
     solution_text="""
-        def make_causal_mask(kernel, include_centre):
-            mask = torch.zeros(kernel, kernel)
-            centre = kernel // 2
-            mask[:centre] = 1
-            mask[centre, :centre + int(include_centre)] = 1
-            return mask
+        def penalty_at(critic, real, fake, t):
+            mix = (t * real + (1 - t) * fake).requires_grad_(True)
+            (grad,) = torch.autograd.grad(critic(mix).sum(), mix, create_graph=True)
+            return (grad.reshape(len(mix), -1).norm(dim=1) - 1).pow(2).mean()
     """,
-    reference=_reference_causal_mask,
+    reference=_reference_gradient_penalty,
     wrong_answers=(
-        lambda k, inc: torch.tril(torch.ones(k, k)),           # a triangle, not raster
-        lambda k, inc: _reference_causal_mask(k, not inc),     # A and B swapped
-        lambda k, inc: _reference_causal_mask(k, inc).flip(0),  # rows below instead
-        lambda k, inc: _reference_causal_mask(k, True),        # centre always seen
+        _batch_norm_penalty,  # one norm over the whole batch, not per sample
+        # the squared norm, not (norm - 1)^2
+        _squared_norm_penalty,
+        # without create_graph: the critic's weights get no gradient from it
+        lambda c, r, f, t: _reference_gradient_penalty(c, r, f, t).detach(),
     ),
-    success="Mask A hides the pixel itself; mask B may read the features computed "
-            "at that position, which saw only earlier pixels.",
+    success="The penalty holds the critic's slope near 1 where it matters: between "
+            "the data and the generator's samples.",
 )
 
 
-# Exercise 9.2: nats per image to bits per dimension -------------------------------
+# Exercise 9.2: the Wasserstein distance in one dimension -------------------------
 
-def _reference_bits_per_dim(nll_nats, n_pixels):
-    return nll_nats / (n_pixels * math.log(2))
+def _reference_wasserstein_1d(a, b):
+    return float((a.sort().values - b.sort().values).abs().mean())
 
 
-def _test_bits_per_dim(bits_per_dim) -> None:
-    expect_callable(bits_per_dim, "bits_per_dim")
-    value = float(bits_per_dim(784 * math.log(2), 784))
-    if abs(value - math.log(2)) < 1e-9:
-        raise Wrong("that is nats per pixel: divide by log 2 to get bits.")
-    if abs(value - 784) < 1e-6:
-        raise Wrong("that is bits per image: share it among the pixels.")
-    expect_close(value, 1.0, "784 ln 2 nats on a 784-pixel image (one bit per "
-                 "pixel)")
-    expect_close(float(bits_per_dim(250.0, 784)), 250 / (784 * math.log(2)),
-                 "250 nats on a 28x28 image", rtol=1e-9)
-    expect_close(float(bits_per_dim(3000.0, 3072)), 3000 / (3072 * math.log(2)),
-                 "3000 nats on a 32x32 colour image (3072 dimensions)", rtol=1e-9)
+def _test_wasserstein_1d(wasserstein_1d) -> None:
+    expect_callable(wasserstein_1d, "wasserstein_1d")
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(20000, generator=g, dtype=torch.float64)
+    b = torch.randn(20000, generator=g, dtype=torch.float64) + 3
+    value = float(wasserstein_1d(a, b))
+    expect_close(value, _reference_wasserstein_1d(a, b),
+                 "W_1 between samples of N(0, 1) and N(3, 1)", rtol=1e-9)
+    expect_close(value, 3.0, "W_1 between N(0, 1) and N(3, 1), which is exactly 3",
+                 atol=0.05)
+    x = torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64)
+    y = torch.tensor([2.0, 0.0, 1.0], dtype=torch.float64)
+    if float(wasserstein_1d(x, y)) > 1e-12:
+        raise Wrong("two samples with the same values in another order are the same "
+                    "distribution: sort before comparing.")
 
 
 ex2 = Exercise(
     number="9.2",
-    title="bits per dimension",
-    test=_test_bits_per_dim,
-    hint_text="log2 p = ln p / ln 2; then divide by the number of pixels.",
+    title="the Wasserstein distance in one dimension",
+    test=_test_wasserstein_1d,
+    hint_text="sort a and b; W_1 is the mean of |a_sorted - b_sorted|.",
     solution_text="""
-        def bits_per_dim(nll_nats, n_pixels):
-            return nll_nats / (n_pixels * math.log(2))
-        # 250 nats on 784 pixels = 0.46 bits per dimension: 0.45 is (a little) better
+        def wasserstein_1d(a, b):
+            return float((a.sort().values - b.sort().values).abs().mean())
+        # N(0, 1) to N(3, 1): every grain moves by 3, so W_1 = 3
     """,
-    reference=_reference_bits_per_dim,
+    reference=_reference_wasserstein_1d,
     wrong_answers=(
-        lambda nll, n: nll / n,                    # nats per pixel
-        lambda nll, n: nll / math.log(2),          # bits per image
-        lambda nll, n: nll * math.log(2) / n,      # multiplied by ln 2
-        lambda nll, n: nll / (n * math.log(10)),   # decimal digits
+        lambda a, b: float((a - b).abs().mean()),                   # unsorted
+        lambda a, b: float(((a.sort().values - b.sort().values) ** 2).mean()),
+        lambda a, b: float(abs(a.mean() - b.mean()) * 0 + (a - b).abs().max()),
     ),
-    success="Bits per dimension compares likelihoods across image sizes: the "
-            "cost, per pixel, of the shortest code the model allows.",
-)
-
-
-# Exercise 9.3: the receptive field's reach ----------------------------------------
-
-def _reference_reach(first_kernel, kernel, layers):
-    steps = first_kernel // 2 + layers * (kernel // 2)
-    return steps, steps
-
-
-def _test_reach(reach) -> None:
-    expect_callable(reach, "reach")
-    cases = [(7, 3, 0), (7, 3, 2), (7, 3, 6), (5, 5, 3), (3, 3, 1)]
-    for first, kernel, layers in cases:
-        got = reach(first, kernel, layers)
-        if not isinstance(got, tuple) or len(got) != 2:
-            raise Wrong("return a pair (rows_above, columns_left).")
-        want = _reference_reach(first, kernel, layers)
-        if tuple(int(v) for v in got) != want:
-            if layers and int(got[0]) == first // 2 + layers * kernel:
-                raise Wrong("a k x k kernel reaches k // 2 pixels from its centre, "
-                            "not k.")
-            if int(got[0]) == first // 2:
-                raise Wrong("every mask-B layer reaches further: add its half "
-                            "kernel per layer.")
-            raise Wrong(f"for first_kernel={first}, kernel={kernel}, layers="
-                        f"{layers} the reach is {want}, got {got}.")
-
-
-ex3 = Exercise(
-    number="9.3",
-    title="the receptive field's reach",
-    test=_test_reach,
-    hint_text="the mask-A layer reaches first_kernel // 2 rows up and columns left; "
-              "each mask-B layer adds kernel // 2 to both.",
-    solution_text="""
-        def reach(first_kernel, kernel, layers):
-            steps = first_kernel // 2 + layers * (kernel // 2)
-            return steps, steps
-    """,
-    reference=_reference_reach,
-    wrong_answers=(
-        lambda f, k, n: (f // 2 + n * k, f // 2 + n * k),   # whole kernels
-        lambda f, k, n: (f // 2, f // 2),                   # first layer only
-        lambda f, k, n: (f + n * k, f + n * k),             # kernels, not halves
-    ),
-    success="The reach grows linearly with depth; to the upper right the masks "
-            "leave a blind spot no depth fills.",
+    success="W_1 is the mass times the distance moved: for two shifted copies, the "
+            "shift, however little they overlap (where the JSD is stuck at log 2).",
 )

@@ -1,4 +1,5 @@
-"""The GAN family of notebook 08: shapes, the gradient penalty, and the loop."""
+"""The convolutional GANs of notebook 08 and the gradient penalty of notebook 09:
+shapes, the penalty, and the loop."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import pytest
 import torch
 
 from course_utils.core.errors import CourseError
-from course_utils.topics.gan_family import (
+from course_utils.topics.dcgan import (
     AdversarialHistory,
     DCDiscriminator,
     DCGenerator,
-    gradient_penalty,
     train_adversarial,
 )
+from course_utils.topics.gan_family import gradient_penalty
 
 
 def test_shapes_plain_and_conditional():
@@ -52,6 +53,7 @@ def test_loop_runs_repeats_and_records(objective):
         critic = DCDiscriminator(4, batch_norm=objective == "gan")
         history = train_adversarial(gen, critic, sample, latent_dim=4, steps=3,
                                     objective=objective, n_critic=2, batch_size=8,
+                                    penalty=gradient_penalty,
                                     snapshot_steps=[0, 3], snapshot_size=4)
         return history
 
@@ -67,3 +69,9 @@ def test_bad_objective_is_one_clear_error():
     with pytest.raises(CourseError, match="objective"):
         train_adversarial(DCGenerator(4, 4), DCDiscriminator(4), lambda n, g: None,
                           latent_dim=4, steps=1, objective="wgan")
+
+
+def test_wgan_gp_without_a_penalty_is_one_clear_error():
+    with pytest.raises(CourseError, match="penalty"):
+        train_adversarial(DCGenerator(4, 4), DCDiscriminator(4), lambda n, g: None,
+                          latent_dim=4, steps=1, objective="wgan-gp")

@@ -1,0 +1,195 @@
+"""Convolutional generators of section 7.2: the DCGAN generator and
+discriminator (conditional with a label), and the adversarial training
+loop with both objectives (the GAN's and WGAN-GP's).
+
+Generated from notebooks/08_convolutional_generators.ipynb (its cells marked
+``#| export``) by ``python -m course_utils.tools.export``: edit the
+notebook, not this file, then run that command.
+"""
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_utils.core.config import make_generator
+from course_utils.core.errors import CourseError
+from course_utils.topics.gan import (
+    GanHistory,
+    discriminator_loss,
+    generator_loss_nonsaturating,
+)
+
+
+class DCGenerator(nn.Module):
+    """A DCGAN generator for 28x28 images: z -> (2w, 7, 7) -> (w, 14, 14) ->
+    (1, 28, 28), transposed convolutions of stride 2 with batch norm and ReLU,
+    a sigmoid at the end. With ``n_classes`` it is conditional: the label's
+    one-hot code is appended to z."""
+
+    def __init__(self, latent_dim: int = 32, width: int = 16, n_classes: int = 0):
+        super().__init__()
+        self.latent_dim, self.width, self.n_classes = latent_dim, width, n_classes
+        self.project = nn.Sequential(
+            nn.Linear(latent_dim + n_classes, 2 * width * 7 * 7, bias=False),
+            nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU())
+        self.upsample = nn.Sequential(
+            nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(width), nn.ReLU(),
+            nn.ConvTranspose2d(width, 1, 4, stride=2, padding=1), nn.Sigmoid())
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None):
+        if self.n_classes:
+            z = torch.cat([z, F.one_hot(labels, self.n_classes).float()], dim=1)
+        h = self.project(z).reshape(len(z), 2 * self.width, 7, 7)
+        return self.upsample(h)[:, 0]
+
+
+class DCDiscriminator(nn.Module):
+    """A DCGAN discriminator (or, without batch norm, a WGAN critic) for 28x28
+    images: two convolutions of stride 2 with leaky ReLUs, batch norm after the
+    second, one logit. With ``n_classes`` the label's one-hot code enters as
+    extra input channels."""
+
+    def __init__(self, width: int = 16, n_classes: int = 0, batch_norm: bool = True):
+        super().__init__()
+        self.n_classes = n_classes
+        self.net = nn.Sequential(
+            nn.Conv2d(1 + n_classes, width, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1),
+            nn.BatchNorm2d(2 * width) if batch_norm else nn.Identity(),
+            nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(2 * width * 7 * 7, 1))
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None):
+        x = x.reshape(len(x), 1, 28, 28)
+        if self.n_classes:
+            code = F.one_hot(labels, self.n_classes).float()[:, :, None, None]
+            x = torch.cat([x, code.expand(-1, -1, 28, 28)], dim=1)
+        return self.net(x)[:, 0]
+
+
+@dataclass
+class AdversarialHistory(GanHistory):
+    """GanHistory plus the critic's Wasserstein estimate
+    E[f(real)] - E[f(fake)] at every generator step (WGAN only)."""
+
+    w_estimate: list[float] = field(default_factory=list)
+
+    def to_plain(self) -> dict:
+        return {**super().to_plain(), "w_estimate": self.w_estimate}
+
+    @classmethod
+    def from_plain(cls, d: dict) -> "AdversarialHistory":
+        base = GanHistory.from_plain(d)
+        return cls(d_loss=base.d_loss, g_loss=base.g_loss, snapshots=base.snapshots,
+                   seconds=base.seconds, w_estimate=list(d["w_estimate"]))
+
+
+def train_adversarial(generator: nn.Module, critic: nn.Module,
+                      sample_real: Callable, *, latent_dim: int, steps: int,
+                      objective: str = "gan", n_critic: int = 1,
+                      penalty: Callable | None = None, gp_weight: float = 10.0,
+                      n_classes: int = 0,
+                      batch_size: int = 64, lr_g: float = 2e-4, lr_d: float = 2e-4,
+                      betas: tuple[float, float] = (0.5, 0.999), seed: int = 0,
+                      snapshot_steps: Sequence[int] = (), snapshot_size: int = 100,
+                      device: torch.device | str = "cpu") -> AdversarialHistory:
+    """``steps`` generator steps, each after ``n_critic`` critic steps.
+
+    objective: "gan" (notebook 07's losses: the discriminator's BCE and the
+        non-saturating generator loss) or "wgan-gp" (the critic maximises
+        E[f(real)] - E[f(fake)] minus ``gp_weight`` times the gradient penalty;
+        the generator maximises E[f(fake)]).
+    penalty: for "wgan-gp", ``penalty(critic, real, fake, labels, generator)``
+        (notebook 09's gradient penalty; labels is None unless conditional).
+    n_classes: 0, or the number of classes of a conditional GAN: then
+        ``sample_real(n, generator)`` returns (images, labels), and generator and
+        critic take the labels as a second argument (generated samples get labels
+        drawn uniformly).
+    Snapshots: ``snapshot_size`` samples from fixed noise (and, when conditional,
+    labels 0, 1, 2, ... in turn) after the listed steps (0 = before training).
+    """
+    if objective not in ("gan", "wgan-gp"):
+        raise CourseError(f"objective is 'gan' or 'wgan-gp', got {objective!r}.")
+    if objective == "wgan-gp" and penalty is None:
+        raise CourseError("objective 'wgan-gp' needs a penalty: pass "
+                          "penalty=gradient_penalty (notebook 09).")
+    if steps < 1 or batch_size < 1 or n_critic < 1:
+        raise CourseError("train_adversarial: steps, batch_size and n_critic must "
+                          "be positive.")
+    device = torch.device(device)
+    generator.to(device).train()
+    critic.to(device).train()
+    gen = make_generator(seed)
+    fixed = make_generator(seed + 1)
+    fixed_z = torch.randn(snapshot_size, latent_dim, generator=fixed).to(device)
+    fixed_y = (torch.arange(snapshot_size) % max(n_classes, 1)).to(device)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=betas)
+    opt_d = torch.optim.Adam(critic.parameters(), lr=lr_d, betas=betas)
+    history = AdversarialHistory()
+    wanted = set(snapshot_steps)
+
+    def draw_real():
+        batch = sample_real(batch_size, gen)
+        if n_classes:
+            return batch[0].to(device), batch[1].to(device)
+        return batch.to(device), None
+
+    def generate(n, labels=None):
+        z = torch.randn(n, latent_dim, generator=gen).to(device)
+        if n_classes:
+            labels = torch.randint(n_classes, (n,), generator=gen).to(device)
+            return generator(z, labels), labels
+        return generator(z), None
+
+    def judge(x, labels):
+        out = critic(x) if labels is None else critic(x, labels)
+        return out.reshape(-1)
+
+    def snapshot(step):
+        generator.eval()
+        with torch.no_grad():
+            x = generator(fixed_z, fixed_y) if n_classes else generator(fixed_z)
+        history.snapshots[step] = x.cpu()
+        generator.train()
+
+    if 0 in wanted:
+        snapshot(0)
+    start = time.perf_counter()
+    for step in range(1, steps + 1):
+        for _ in range(n_critic):
+            real, real_y = draw_real()
+            with torch.no_grad():
+                fake, fake_y = generate(batch_size)
+            real_out, fake_out = judge(real, real_y), judge(fake, fake_y)
+            if objective == "gan":
+                loss_d = discriminator_loss(real_out, fake_out)
+            else:
+                w = real_out.mean() - fake_out.mean()
+                loss_d = -w + gp_weight * penalty(critic, real, fake, real_y, gen)
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+        fake, fake_y = generate(batch_size)
+        fake_out = judge(fake, fake_y)
+        if objective == "gan":
+            loss_g = generator_loss_nonsaturating(fake_out)
+        else:
+            loss_g = -fake_out.mean()
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        history.d_loss.append(float(loss_d.detach()))
+        history.g_loss.append(float(loss_g.detach()))
+        if objective == "wgan-gp":
+            history.w_estimate.append(float(w.detach()))
+        if step in wanted:
+            snapshot(step)
+    history.seconds = time.perf_counter() - start
+    generator.eval()
+    critic.eval()
+    return history
