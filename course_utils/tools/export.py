@@ -56,7 +56,7 @@ EXPORTS = (
            "The generative adversarial network of section 7.2: the discriminator's\n"
            "and the generator's losses, the minibatch standard deviation against\n"
            "mode collapse, and the alternating training loop with its snapshots."),
-    Export("08_convolutional_generators.ipynb", "course_utils/topics/dcgan.py",
+    Export("08_convolutional_generators.ipynb", "course_utils/topics/convolutional.py",
            "Convolutional generators of section 7.2: the DCGAN generator and\n"
            "discriminator (conditional with a label), and the adversarial training\n"
            "loop with both objectives (the GAN's and WGAN-GP's)."),

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from course_utils.core.errors import CourseError
-from course_utils.topics.dcgan import (
+from course_utils.topics.convolutional import (
     AdversarialHistory,
     DCDiscriminator,
     DCGenerator,
