@@ -95,7 +95,8 @@ def train_adversarial(generator: nn.Module, critic: nn.Module,
                       penalty: Callable | None = None, gp_weight: float = 10.0,
                       n_classes: int = 0,
                       batch_size: int = 64, lr_g: float = 2e-4, lr_d: float = 2e-4,
-                      betas: tuple[float, float] = (0.5, 0.999), seed: int = 0,
+                      betas: tuple[float, float] = (0.5, 0.999),
+                      lr_decay: bool = False, seed: int = 0,
                       snapshot_steps: Sequence[int] = (), snapshot_size: int = 100,
                       device: torch.device | str = "cpu") -> AdversarialHistory:
     """``steps`` generator steps, each after ``n_critic`` critic steps.
@@ -110,6 +111,8 @@ def train_adversarial(generator: nn.Module, critic: nn.Module,
         ``sample_real(n, generator)`` returns (images, labels), and generator and
         critic take the labels as a second argument (generated samples get labels
         drawn uniformly).
+    lr_decay: both learning rates fall linearly to zero over the steps (as in
+        Gulrajani et al.'s code), which lets the samples settle at the end.
     Snapshots: ``snapshot_size`` samples from fixed noise (and, when conditional,
     labels 0, 1, 2, ... in turn) after the listed steps (0 = before training).
     """
@@ -130,6 +133,10 @@ def train_adversarial(generator: nn.Module, critic: nn.Module,
     fixed_y = (torch.arange(snapshot_size) % max(n_classes, 1)).to(device)
     opt_g = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=betas)
     opt_d = torch.optim.Adam(critic.parameters(), lr=lr_d, betas=betas)
+    schedules = []
+    if lr_decay:
+        schedules = [torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 1 - k / steps)
+                     for opt in (opt_g, opt_d)]
     history = AdversarialHistory()
     wanted = set(snapshot_steps)
 
@@ -183,6 +190,8 @@ def train_adversarial(generator: nn.Module, critic: nn.Module,
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
+        for schedule in schedules:
+            schedule.step()
         history.d_loss.append(float(loss_d.detach()))
         history.g_loss.append(float(loss_g.detach()))
         if objective == "wgan-gp":
