@@ -15,10 +15,12 @@ import platform
 import subprocess
 from pathlib import Path
 
-# The issue's targets, on a 2-core CPU. Seconds and megabytes.
+# The issues' targets, on a 2-core CPU. Seconds and megabytes. The whole course
+# had 300 s (default) and 120 s (fast) for notebooks 00-07; the issue that added
+# 08-10 gave each of them 120 s and 30 s, so the totals grow by those budgets.
 TARGETS = {
-    "course_default_seconds": 300.0,  # whole course, default mode
-    "course_fast_seconds": 120.0,  # whole course, fast mode
+    "course_default_seconds": 300.0 + 3 * 120.0,  # whole course, default mode
+    "course_fast_seconds": 120.0 + 3 * 30.0,  # whole course, fast mode
     "notebook_peak_mb": 1024.0,  # every notebook, either mode
     "test_suite_seconds": 300.0,  # the whole test suite
     "linear_ae_pca_ratio": 1.001,  # linear AE test MSE / PCA test MSE
