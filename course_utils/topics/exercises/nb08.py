@@ -228,7 +228,7 @@ ex3 = Exercise(
 
 ex4 = Think(
     number="8.4",
-    title="fewer parameters, better samples",
+    title="a tenth of the parameters",
     answer_name="answer_8_4",
     hints=(
         "What does an MLP generator have to learn separately for every pixel "
@@ -244,7 +244,7 @@ ex4 = Think(
         "small neighbourhood, as pixels in images mostly do. These built-in "
         "assumptions (an inductive bias, a prior about images) remove parameters "
         "the MLP spends on possibilities images never use, so the same data and "
-        "steps train the fewer parameters better."
+        "steps go further with far fewer parameters."
     ),
     key_ideas=(("weights are shared across positions", r"shar|same (kernel|filter|"
                 r"weights)|reuse|every position|anywhere"),

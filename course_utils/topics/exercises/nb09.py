@@ -161,8 +161,9 @@ ex2 = Prediction(
     tolerance=0.05,
     explain=_explain_w1,
     wrong_answers=(9.0, 0.69, 1.5),
-    success="For a shift, W_1 is the shift, however little the two overlap; the "
-            "JSD there is stuck near log 2 whatever the shift.",
+    success="For a shift, W_1 is the shift, however little the two overlap, "
+            "while the JSD flattens out at log 2 once they stop overlapping: W_1 "
+            "still says how far.",
 )
 
 
