@@ -265,14 +265,14 @@ ex5 = Think(
     title="what the table lets you conclude",
     answer_name="answer_10_5",
     hints=(
-        "Write the three numbers in order on a line: the VAE's ELBO, the VAE's "
+        "Put the three numbers in order on a line: the VAE's bound L_k, the VAE's "
         "true log p(x) (unknown), the PixelCNN's exact log p(x). Which of them "
         "do you know, and which inequalities hold for sure?",
         "A lower bound can only underestimate. What would you be able to "
-        "conclude if the ELBO had come out *below* the PixelCNN's value?",
+        "conclude if the bound had come out below the PixelCNN's value?",
     ),
     model_answer=(
-        "Yes, on this budget. The ELBO (and L_k) is a lower bound on the VAE's "
+        "Yes, on this budget. L_k, like the ELBO, is a lower bound on the VAE's "
         "log p(x), so the VAE's true log-likelihood is at least the bound, which "
         "is already above the PixelCNN's exact value: the VAE assigns the test "
         "images more probability. The argument works in this direction only: had "
