@@ -29,7 +29,8 @@ def conv_transpose_size(n, kernel, stride, padding):
 
 
 def _torch_transpose_size(n, kernel, stride, padding) -> int:
-    layer = nn.ConvTranspose2d(1, 1, kernel, stride=stride, padding=padding)
+    with torch.random.fork_rng():   # leaves the notebook's random state
+        layer = nn.ConvTranspose2d(1, 1, kernel, stride=stride, padding=padding)
     with torch.no_grad():
         return int(layer(torch.zeros(1, 1, n, n)).shape[-1])
 
@@ -91,7 +92,8 @@ ex1 = Exercise(
 
 
 def _reveal_projection_share():
-    generator = DCGenerator(latent_dim=32, width=16)
+    with torch.random.fork_rng():   # leaves the notebook's random state
+        generator = DCGenerator(latent_dim=32, width=16)
     total = sum(p.numel() for p in generator.parameters())
     projection = sum(p.numel() for p in generator.project.parameters())
     convs = sum(p.numel() for m in generator.upsample
@@ -155,8 +157,9 @@ def _measured_field(layers) -> int:
     convolutions of all-one weights (the architecture, not the weights,
     decides which gradients are zero)."""
     size = 64
-    stack = nn.Sequential(*[nn.Conv2d(1, 1, k, stride=s, padding=k // 2)
-                            for k, s in layers]).double()
+    with torch.random.fork_rng():   # leaves the notebook's random state
+        stack = nn.Sequential(*[nn.Conv2d(1, 1, k, stride=s, padding=k // 2)
+                                for k, s in layers]).double()
     for layer in stack:
         nn.init.ones_(layer.weight)
     x = torch.zeros(1, 1, size, size, dtype=torch.float64, requires_grad=True)

@@ -146,10 +146,12 @@ ex2 = Exercise(
 
 
 def _reveal_reach():
-    torch.manual_seed(0)
-    model = PixelCNN().double()           # the notebook's architecture
+    with torch.random.fork_rng():         # leaves the notebook's random state
+        torch.manual_seed(0)
+        model = PixelCNN().double()       # the notebook's architecture
     row, col = 20, 12
-    x = torch.rand(1, 1, 24, 24, dtype=torch.float64, requires_grad=True)
+    x = torch.rand(1, 1, 24, 24, dtype=torch.float64, requires_grad=True,
+                   generator=torch.Generator().manual_seed(0))
     (grad,) = torch.autograd.grad(model(x)[0, 0, row, col], x)
     seen = (grad[0, 0] != 0).nonzero()
     above = int(row - seen[:, 0].min())
@@ -203,8 +205,10 @@ def rows_processed(height, width, reach):
 
 def _measured_rows(height, width, layers) -> tuple[int, int]:
     """Run PixelCNN.sample on a tiny model and count the rows its network sees."""
-    torch.manual_seed(0)
-    model = PixelCNN(channels=2, layers=layers, first_kernel=3, kernel=3, head=2)
+    with torch.random.fork_rng():   # leaves the notebook's random state
+        torch.manual_seed(0)
+        model = PixelCNN(channels=2, layers=layers, first_kernel=3, kernel=3,
+                         head=2)
     rows = []
     model.net.register_forward_pre_hook(lambda m, args: rows.append(args[0].shape[-2]))
     model.sample(1, height, width, generator=torch.Generator().manual_seed(0))
