@@ -19,6 +19,7 @@ from course_utils.core.checks import (
     expect_close,
     register,
 )
+from course_utils.core.synthetic import normal_pdf
 from course_utils.topics.exercises.nb07 import jsd
 
 # Exercise 9.1 (implement) ------------------------------------------------------
@@ -254,6 +255,69 @@ ex4 = Think(
                 r"wrong (class|label)|does not fit|inconsistent"),
                ("so the generator learns the class's distribution", r"p\(x ?\| ?y\)|"
                 r"condition|class (it|asked|given)|given class|the class")),
+)
+
+
+# Exercise 9.5 (derive) ---------------------------------------------------------
+
+
+def best_critic(x, t):
+    """Scores at the points x (a tensor) of the best 1-Lipschitz critic between
+    the data N(0, 1) and a generator N(t, 1)."""
+    return -x if t > 0 else x
+
+
+def _test_best_critic(answer) -> None:
+    expect_callable(answer, "best_critic")
+    for t in (3.0, -1.5, 0.5):
+        x = torch.linspace(-12.0, 12.0, 4801, dtype=torch.float64)
+        dx = float(x[1] - x[0])
+        f = answer(x, t)
+        if not isinstance(f, torch.Tensor) or f.shape != x.shape:
+            raise Wrong("return a tensor of scores, one per point of x (the shape "
+                        "of x).")
+        f = f.double()
+        slope = float((f.diff() / dx).abs().max())
+        if slope > 1 + 1e-6:
+            raise Wrong(f"for t = {t:g} your critic's slope reaches {slope:.2f}; "
+                        "the maximum is over functions of slope at most 1. Without "
+                        "that bound a critic could scale its scores up and the "
+                        "maximum would be infinite.")
+        value = float((f * (normal_pdf(x, 0.0, 1.0) - normal_pdf(x, t, 1.0))).sum()
+                      * dx)
+        if abs(value + abs(t)) < 1e-3:
+            raise Wrong(f"for t = {t:g} your critic scores the generated samples "
+                        f"higher than the real ones (E[f(real)] - E[f(fake)] = "
+                        f"{value:.2f}): the critic should rise towards the data.")
+        if abs(value - abs(t)) > 1e-3:
+            raise Wrong(f"for t = {t:g} your critic reaches E[f(real)] - "
+                        f"E[f(fake)] = {value:.3f}, but the best one reaches "
+                        f"{abs(t):g}: use the whole slope allowed, everywhere.")
+
+
+ex5 = Exercise(
+    number="9.5",
+    title="the best critic in one dimension",
+    kind="derive",
+    test=_test_best_critic,
+    hints=(
+        "E[f(real)] - E[f(fake)] is the integral of f(x) (p(x) - q(x)) over x. "
+        "Where is the data's density p above the generator's q, and where below?",
+        "For a shift t > 0, p - q is positive left of t / 2 and negative right of "
+        "it: f should be as high as allowed on the left and as low as allowed on "
+        "the right, and its slope is at most 1.",
+        "f(x) = -x for t > 0 and f(x) = x for t < 0 (any constant may be added); "
+        "then E[f(real)] - E[f(fake)] = 0 - (-t) = t.",
+    ),
+    reference=best_critic,
+    wrong_answers=(
+        lambda x, t: x,                  # rises towards the generator
+        lambda x, t: -2 * x * (1 if t > 0 else -1),   # too steep
+        lambda x, t: -torch.tanh(x) * (1 if t > 0 else -1),  # slope below 1
+    ),
+    success="The best critic is a straight line of slope 1 falling from the data "
+            "towards the generator, and its value is W_1 = |t|; with slope 2 it "
+            "would reach 2|t|, so without the constraint there is no maximum.",
 )
 
 EXERCISES = register(globals())
