@@ -273,3 +273,18 @@ def test_a_bug_in_the_course_is_not_blamed_on_the_student():
                         hints=("h", "h2"))
     with pytest.raises(KeyError):
         exercise.check("a value, not code: nothing of the student's ran")
+
+
+@pytest.mark.parametrize("name, exercise",
+                         [(n, e) for n, e in EXERCISES if not n.startswith("nb00")],
+                         ids=[n for n, _ in EXERCISES if not n.startswith("nb00")])
+def test_a_check_leaves_the_notebooks_random_state_alone(name, exercise, capsys):
+    """A check cell builds models and draws numbers with its own generators: the
+    student's later cells draw the same numbers whether or not they ran it."""
+    import torch
+
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    exercise.check(exercise.reference)
+    assert torch.equal(torch.rand(3), expected), f"{name} moved torch's global RNG"

@@ -1,4 +1,8 @@
-"""Exercises of notebook 10 (7.3 Autoregressive Models: PixelCNN)."""
+"""Exercises of notebook 10 (7.3 Autoregressive Models: PixelCNN).
+
+Each solution is written once, here; ``python -m course_utils.tools.exercises``
+copies it into the notebook's solution cell.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,24 @@ import math
 
 import torch
 
-from course_utils.core.checks import Exercise, Wrong, expect_callable, expect_close
+from course_utils.core.checks import (
+    Exercise,
+    Prediction,
+    Think,
+    Wrong,
+    expect_callable,
+    expect_close,
+    expect_number,
+    register,
+)
+from course_utils.topics.pixelcnn import PixelCNN
 
-# Exercise 10.1: the causal mask ----------------------------------------------------
+# Exercise 10.1 (implement) -----------------------------------------------------
 
 
-def _reference_causal_mask(kernel, include_centre):
+def make_causal_mask(kernel, include_centre):
+    """A (kernel, kernel) mask of 0/1: 1 before the centre in raster order (and
+    on the centre itself when include_centre)."""
     mask = torch.zeros(kernel, kernel)
     centre = kernel // 2
     mask[:centre] = 1
@@ -19,141 +35,264 @@ def _reference_causal_mask(kernel, include_centre):
     return mask
 
 
-def _test_causal_mask(make_causal_mask) -> None:
-    expect_callable(make_causal_mask, "make_causal_mask")
+def _test_causal_mask(answer) -> None:
+    expect_callable(answer, "make_causal_mask")
     for kernel in (3, 5, 7):
         for include in (False, True):
-            mask = make_causal_mask(kernel, include)
+            mask = answer(kernel, include)
             if not isinstance(mask, torch.Tensor) or mask.shape != (kernel, kernel):
                 raise Wrong(f"return a ({kernel}, {kernel}) tensor for "
                             f"kernel={kernel}.")
-            ref = _reference_causal_mask(kernel, include)
+            mask = mask.double()
             centre = kernel // 2
             if float(mask[centre + 1:].abs().sum()) > 0:
-                raise Wrong("the rows below the centre come later in raster order: "
-                            "they must be 0.")
+                raise Wrong("the rows below the centre come later in raster order "
+                            "(row by row, left to right): they must be 0; a "
+                            "triangle is not the raster order.")
             if float(mask[centre, centre + 1:].abs().sum()) > 0:
-                raise Wrong("the centre row right of the centre comes later: 0 there.")
-            if float(mask[centre, centre]) != float(include):
-                raise Wrong("the centre is 1 for mask B (include_centre=True) and 0 "
-                            "for mask A: the first layer must not see the pixel it "
-                            "predicts.")
-            expect_close(mask.float(), ref, f"the mask for kernel={kernel}, "
-                         f"include_centre={include}")
+                raise Wrong("the centre row right of the centre comes later in "
+                            "raster order: 0 there.")
+            if not include and float(mask[centre, centre]) != 0:
+                raise Wrong("mask A (include_centre=False) must be 0 at the centre: "
+                            "the first layer must not see the pixel it predicts.")
+            if include and float(mask[centre, centre]) != 1:
+                raise Wrong("mask B (include_centre=True) is 1 at the centre: later "
+                            "layers read the features at the same position, which "
+                            "saw only earlier pixels.")
+            expect_close(mask, make_causal_mask(kernel, include).double(),
+                         f"the mask for kernel={kernel}, include_centre={include} "
+                         "(every pixel before the centre is 1)")
+
+
+def _whole_centre_row(kernel, include_centre):
+    mask = make_causal_mask(kernel, include_centre)
+    mask[kernel // 2] = 1
+    return mask
 
 
 ex1 = Exercise(
     number="10.1",
     title="the causal mask",
+    kind="implement",
     test=_test_causal_mask,
-    hint_text="start from zeros; set every row above the centre to 1, then the "
-              "centre row up to the centre (one further for mask B).",
-    solution_text="""
-        def make_causal_mask(kernel, include_centre):
-            mask = torch.zeros(kernel, kernel)
-            centre = kernel // 2
-            mask[:centre] = 1
-            mask[centre, :centre + int(include_centre)] = 1
-            return mask
-    """,
-    reference=_reference_causal_mask,
+    hints=(
+        "Raster order is row by row, left to right: before the centre come all "
+        "the rows above it, and the centre row left of the centre.",
+        "Start from torch.zeros(kernel, kernel) and centre = kernel // 2; set the "
+        "rows above the centre to 1.",
+        "Then the centre row up to the centre: mask[centre, :centre] = 1, one "
+        "further (:centre + 1) for mask B.",
+    ),
+    reference=make_causal_mask,
     wrong_answers=(
-        lambda k, inc: torch.tril(torch.ones(k, k)),           # a triangle, not raster
-        lambda k, inc: _reference_causal_mask(k, not inc),     # A and B swapped
-        lambda k, inc: _reference_causal_mask(k, inc).flip(0),  # rows below instead
-        lambda k, inc: _reference_causal_mask(k, True),        # centre always seen
+        lambda k, inc: torch.tril(torch.ones(k, k)),           # a triangle
+        lambda k, inc: make_causal_mask(k, not inc),           # A and B swapped
+        _whole_centre_row,                                     # right of the centre
     ),
     success="Mask A hides the pixel itself; mask B may read the features computed "
             "at that position, which saw only earlier pixels.",
 )
 
 
-# Exercise 10.2: nats per image to bits per dimension -------------------------------
+# Exercise 10.2 (derive) --------------------------------------------------------
 
-def _reference_bits_per_dim(nll_nats, n_pixels):
+
+def bits_per_dim(nll_nats, n_pixels):
+    """-log p(x) in nats per image, as bits per dimension."""
     return nll_nats / (n_pixels * math.log(2))
 
 
-def _test_bits_per_dim(bits_per_dim) -> None:
-    expect_callable(bits_per_dim, "bits_per_dim")
-    value = float(bits_per_dim(784 * math.log(2), 784))
+def _test_bits_per_dim(answer) -> None:
+    expect_callable(answer, "bits_per_dim")
+    value = expect_number(answer(784 * math.log(2), 784), "bits_per_dim(...)")
     if abs(value - math.log(2)) < 1e-9:
-        raise Wrong("that is nats per pixel: divide by log 2 to get bits.")
+        raise Wrong("that is nats per pixel: divide by ln 2 to get bits.")
     if abs(value - 784) < 1e-6:
         raise Wrong("that is bits per image: share it among the pixels.")
+    if abs(value - math.log(2) ** 2) < 1e-9:
+        raise Wrong("you multiplied by ln 2: log2 p = ln p / ln 2, so divide.")
     expect_close(value, 1.0, "784 ln 2 nats on a 784-pixel image (one bit per "
                  "pixel)")
-    expect_close(float(bits_per_dim(250.0, 784)), 250 / (784 * math.log(2)),
+    expect_close(float(answer(250.0, 784)), 250 / (784 * math.log(2)),
                  "250 nats on a 28x28 image", rtol=1e-9)
-    expect_close(float(bits_per_dim(3000.0, 3072)), 3000 / (3072 * math.log(2)),
+    expect_close(float(answer(3000.0, 3072)), 3000 / (3072 * math.log(2)),
                  "3000 nats on a 32x32 colour image (3072 dimensions)", rtol=1e-9)
 
 
 ex2 = Exercise(
     number="10.2",
     title="bits per dimension",
+    kind="derive",
     test=_test_bits_per_dim,
-    hint_text="log2 p = ln p / ln 2; then divide by the number of pixels.",
-    solution_text="""
-        def bits_per_dim(nll_nats, n_pixels):
-            return nll_nats / (n_pixels * math.log(2))
-        # 250 nats on 784 pixels = 0.46 bits per dimension: 0.45 is (a little) better
-    """,
-    reference=_reference_bits_per_dim,
+    hints=(
+        "Two changes: from nats (natural log) to bits (log base 2), and from a "
+        "whole image to one pixel.",
+        "log2 p = ln p / ln 2.",
+        "Divide the nats by ln 2 and by the number of pixels.",
+    ),
+    reference=bits_per_dim,
     wrong_answers=(
         lambda nll, n: nll / n,                    # nats per pixel
         lambda nll, n: nll / math.log(2),          # bits per image
         lambda nll, n: nll * math.log(2) / n,      # multiplied by ln 2
-        lambda nll, n: nll / (n * math.log(10)),   # decimal digits
     ),
-    success="Bits per dimension compares likelihoods across image sizes: the "
-            "cost, per pixel, of the shortest code the model allows.",
+    success="250 nats on 784 pixels is 0.46 bits per dimension, so 0.45 is (a "
+            "little) better; bits per dimension compares likelihoods across image "
+            "sizes.",
 )
 
 
-# Exercise 10.3: the receptive field's reach ----------------------------------------
-
-def _reference_reach(first_kernel, kernel, layers):
-    steps = first_kernel // 2 + layers * (kernel // 2)
-    return steps, steps
+# Exercise 10.3 (predict) -------------------------------------------------------
 
 
-def _test_reach(reach) -> None:
-    expect_callable(reach, "reach")
-    cases = [(7, 3, 0), (7, 3, 2), (7, 3, 6), (5, 5, 3), (3, 3, 1)]
-    for first, kernel, layers in cases:
-        got = reach(first, kernel, layers)
-        if not isinstance(got, tuple) or len(got) != 2:
-            raise Wrong("return a pair (rows_above, columns_left).")
-        want = _reference_reach(first, kernel, layers)
-        if tuple(int(v) for v in got) != want:
-            if layers and int(got[0]) == first // 2 + layers * kernel:
-                raise Wrong("a k x k kernel reaches k // 2 pixels from its centre, "
-                            "not k.")
-            if int(got[0]) == first // 2:
-                raise Wrong("every mask-B layer reaches further: add its half "
-                            "kernel per layer.")
-            raise Wrong(f"for first_kernel={first}, kernel={kernel}, layers="
-                        f"{layers} the reach is {want}, got {got}.")
+def _reveal_reach():
+    with torch.random.fork_rng():         # leaves the notebook's random state
+        torch.manual_seed(0)
+        model = PixelCNN().double()       # the notebook's architecture
+    row, col = 20, 12
+    x = torch.rand(1, 1, 24, 24, dtype=torch.float64, requires_grad=True,
+                   generator=torch.Generator().manual_seed(0))
+    (grad,) = torch.autograd.grad(model(x)[0, 0, row, col], x)
+    seen = (grad[0, 0] != 0).nonzero()
+    above = int(row - seen[:, 0].min())
+    left = int(col - seen[:, 1].min())
+    shown = (f"Autograd on the notebook's PixelCNN (one 7x7 mask-A layer, six "
+             f"3x3 mask-B layers): the logit of pixel ({row}, {col}) depends on "
+             f"input pixels up to {above} rows above it and {left} columns to its "
+             "left.")
+    return above, shown
 
 
-ex3 = Exercise(
+def _explain_reach(prediction, truth):
+    if prediction <= 3:
+        return ("The mask-A layer reaches 7 // 2 = 3 rows up, and every mask-B "
+                "layer reads its input one row further up: 3 + 6 x 1.")
+    if prediction >= 20:
+        return ("A k x k kernel reaches k // 2 pixels from its centre, not k: the "
+                "7x7 layer adds 3 rows, each 3x3 layer 1.")
+    return ("Rows add up layer by layer: 7 // 2 = 3 from the mask-A layer, 3 // 2 "
+            "= 1 from each of the six mask-B layers.")
+
+
+ex3 = Prediction(
     number="10.3",
-    title="the receptive field's reach",
-    test=_test_reach,
-    hint_text="the mask-A layer reaches first_kernel // 2 rows up and columns left; "
-              "each mask-B layer adds kernel // 2 to both.",
-    solution_text="""
-        def reach(first_kernel, kernel, layers):
-            steps = first_kernel // 2 + layers * (kernel // 2)
-            return steps, steps
-    """,
-    reference=_reference_reach,
-    wrong_answers=(
-        lambda f, k, n: (f // 2 + n * k, f // 2 + n * k),   # whole kernels
-        lambda f, k, n: (f // 2, f // 2),                   # first layer only
-        lambda f, k, n: (f + n * k, f + n * k),             # kernels, not halves
+    title="how far up a pixel can see",
+    answer_name="prediction_10_3",
+    hints=(
+        "Follow the layers: how many rows above its centre does a 7x7 kernel "
+        "read? A 3x3 kernel?",
+        "Each layer reads its input kernel // 2 rows further up than its output; "
+        "stacked layers add these reaches.",
     ),
-    success="The reach grows linearly with depth; to the upper right the masks "
-            "leave a blind spot no depth fills.",
+    reveal=_reveal_reach,
+    reference=9.0,
+    tolerance=0.01,
+    explain=_explain_reach,
+    wrong_answers=(3.0, 25.0, 6.0),
+    success="The reach grows by half a kernel per layer; the sampler runs the "
+            "network on that strip of rows only (section 4).",
 )
+
+
+# Exercise 10.4 (derive) --------------------------------------------------------
+
+
+def rows_processed(height, width, reach):
+    """Image rows the network is run on, in total, while `sample` draws one
+    image of height x width pixels, for a model whose pixels see `reach` rows up."""
+    return width * sum(min(row, reach) + 1 for row in range(height))
+
+
+def _measured_rows(height, width, layers) -> tuple[int, int]:
+    """Run PixelCNN.sample on a tiny model and count the rows its network sees."""
+    with torch.random.fork_rng():   # leaves the notebook's random state
+        torch.manual_seed(0)
+        model = PixelCNN(channels=2, layers=layers, first_kernel=3, kernel=3,
+                         head=2)
+    rows = []
+    model.net.register_forward_pre_hook(lambda m, args: rows.append(args[0].shape[-2]))
+    model.sample(1, height, width, generator=torch.Generator().manual_seed(0))
+    return sum(rows), model.reach
+
+
+def _test_rows_processed(answer) -> None:
+    expect_callable(answer, "rows_processed")
+    for height, width, layers in ((6, 4, 1), (5, 3, 3), (3, 2, 4)):
+        want, reach = _measured_rows(height, width, layers)
+        got = expect_number(answer(height, width, reach), "rows_processed(...)")
+        if got == want:
+            continue
+        where = f"for a {height}x{width} image and reach {reach} the sampler ran"
+        if got == height * height * width:
+            raise Wrong(f"{where} on {want} rows, not {got:g}: it does not rerun the "
+                        "whole image, only the strip of rows that can reach the "
+                        "current one.")
+        if got == height * width * (reach + 1):
+            raise Wrong(f"{where} on {want} rows, not {got:g}: near the top there "
+                        f"are fewer than {reach} rows above, so the strip is "
+                        "shorter.")
+        if got == height * width:
+            raise Wrong(f"{where} on {want} rows, not {got:g}: each step needs the "
+                        "rows above that the pixel can see, not its own row only.")
+        raise Wrong(f"{where} on {want} rows; you gave {got:g}.")
+
+
+ex4 = Exercise(
+    number="10.4",
+    title="the cost of sampling pixel by pixel",
+    kind="derive",
+    test=_test_rows_processed,
+    hints=(
+        "`sample` runs the network once per pixel, on the rows from "
+        "max(0, row - reach) to the current row.",
+        "For a pixel in row r that strip has min(r, reach) + 1 rows; every pixel of "
+        "a row has the same strip.",
+        "Sum (min(r, reach) + 1) over the rows r = 0 ... height - 1, times the "
+        "width.",
+    ),
+    reference=rows_processed,
+    wrong_answers=(
+        lambda h, w, r: h * h * w,          # the whole image at every step
+        lambda h, w, r: h * w * (r + 1),    # the full strip even at the top
+        lambda h, w, r: h * w,              # one row per step
+    ),
+    success="For 28x28 images and reach 9: 6,580 rows against 21,952 for the whole "
+            "image at every step, 70% less, yet still 235 times the 28 rows of the "
+            "one pass that scores an image.",
+)
+
+
+# Exercise 10.5 (think) ---------------------------------------------------------
+
+ex5 = Think(
+    number="10.5",
+    title="what the table lets you conclude",
+    answer_name="answer_10_5",
+    hints=(
+        "Put the three numbers in order on a line: the VAE's bound L_k, the VAE's "
+        "true log p(x) (unknown), the PixelCNN's exact log p(x). Which of them "
+        "do you know, and which inequalities hold for sure?",
+        "A lower bound can only underestimate. What would you be able to "
+        "conclude if the bound had come out below the PixelCNN's value?",
+    ),
+    model_answer=(
+        "Yes, on this budget. L_k, like the ELBO, is a lower bound on the VAE's "
+        "log p(x), so the VAE's true log-likelihood is at least the bound, which "
+        "is already above the PixelCNN's exact value: the VAE assigns the test "
+        "images more probability. The argument works in this direction only: had "
+        "the bound come out below the PixelCNN's value, we could not conclude "
+        "anything, since the gap might be the bound's slack. The conclusion is "
+        "about these small models and this CPU budget, not the families: with "
+        "more training the literature finds the reverse."
+    ),
+    key_ideas=(("the ELBO is a lower bound", r"lower bound|bound|underestimat|"
+                r"at least|below the true"),
+               ("so the true log p(x) is higher still", r"true|actual|real "
+                r"log|even higher|higher still|at least|above"),
+               ("the reverse case would be inconclusive", r"reverse|other "
+                r"direction|inconclusive|could not|cannot conclude|slack|gap"),
+               ("only for this budget", r"budget|training|small|cpu|longer|more "
+                r"(data|compute|time)")),
+)
+
+EXERCISES = register(globals())
