@@ -7,6 +7,7 @@ Generated from notebooks/08_convolutional_generators.ipynb (its cells marked
 notebook, not this file, then run that command.
 """
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,13 +16,139 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.core.config import make_generator
-from course_utils.core.errors import CourseError
+from course_utils.core.config import make_generator, seeded
+from course_utils.core.errors import CourseError, ShapeError
+from course_utils.core.training import History, adam, fit
 from course_utils.topics.gan import (
     GanHistory,
     discriminator_loss,
     generator_loss_nonsaturating,
 )
+from course_utils.topics.vae import VAE
+
+
+def conv_encoder(out_dim: int, width: int = 16) -> nn.Sequential:
+    """Flat 28x28 images (N, 784) -> (N, out_dim): two convolutions of stride 2
+    (28 -> 14 -> 7 pixels, ``width`` then 2 * ``width`` channels) with ReLUs,
+    then a linear layer."""
+    return nn.Sequential(
+        nn.Unflatten(1, (1, 28, 28)),
+        nn.Conv2d(1, width, 4, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(width, 2 * width, 4, stride=2, padding=1), nn.ReLU(),
+        nn.Flatten(), nn.Linear(2 * width * 7 * 7, out_dim))
+
+
+class PixelBias(nn.Module):
+    """Adds one learned bias per pixel to flat images (N, n_pixels)."""
+
+    def __init__(self, n_pixels: int = 784):
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(n_pixels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.bias
+
+
+def conv_decoder(latent_dim: int, width: int = 16) -> nn.Sequential:
+    """z (N, latent_dim) -> logits (N, 784): the encoder mirrored, a linear layer
+    to (2 * width, 7, 7), two transposed convolutions of stride 2 (7 -> 14 -> 28)
+    and a bias per pixel (the last layer, as in the MLP decoders, so that
+    notebook 06's init_output_bias applies)."""
+    return nn.Sequential(
+        nn.Linear(latent_dim, 2 * width * 7 * 7), nn.ReLU(),
+        nn.Unflatten(1, (2 * width, 7, 7)),
+        nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1), nn.ReLU(),
+        nn.ConvTranspose2d(width, 1, 4, stride=2, padding=1, bias=False),
+        nn.Flatten(), PixelBias(28 * 28))
+
+
+def _check_sizes(who: str, latent_dim: int, width: int) -> None:
+    if latent_dim < 1 or width < 1:
+        raise ShapeError(f"{who}: latent_dim and width must be positive, got "
+                         f"latent_dim={latent_dim}, width={width}.")
+
+
+class ConvAutoencoder(nn.Module):
+    """Notebook 03's autoencoder with convolutions: 28x28 images -> z -> images,
+    a sigmoid at the output (pixels in [0, 1]). The same interface as
+    DeepAutoencoder (encode, decode, forward), so reconstruction_loss,
+    encode_all and random_latents apply."""
+
+    def __init__(self, latent_dim: int = 20, width: int = 16):
+        super().__init__()
+        _check_sizes("ConvAutoencoder", latent_dim, width)
+        self.input_shape, self.latent_dim = (28, 28), int(latent_dim)
+        self.encoder = conv_encoder(latent_dim, width)
+        self.decoder = conv_decoder(latent_dim, width)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The code z = e(x), (N, latent_dim), of images (N, 28, 28) or (N, 784)."""
+        if not isinstance(x, torch.Tensor) or x.ndim < 2 or x[0].numel() != 784:
+            got = tuple(getattr(x, "shape", ())) or type(x).__name__
+            raise ShapeError("ConvAutoencoder: x should be a tensor of 28x28 images, "
+                             f"(N, 28, 28) or (N, 784), got {got}.")
+        return self.encoder(x.reshape(len(x), 784))
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """The reconstruction x_hat = d(z), (N, 28, 28), pixels in [0, 1]."""
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ShapeError(f"ConvAutoencoder.decode: z should have shape (N, "
+                             f"{self.latent_dim}), got {tuple(z.shape)}.")
+        return torch.sigmoid(self.decoder(z)).reshape(len(z), 28, 28)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+
+class ConvVAE(nn.Module):
+    """Notebook 06's VAE with a convolutional encoder and decoder (Bernoulli
+    decoder, logits out). It borrows the VAE's methods, which only call the
+    encoder and the decoder, so negative_elbo, test_negative_elbo and
+    init_output_bias apply unchanged."""
+
+    input_pca = None  # the VAE's optional input projection: not used here
+
+    def __init__(self, latent_dim: int = 20, width: int = 16):
+        super().__init__()
+        _check_sizes("ConvVAE", latent_dim, width)
+        self.x_dim, self.latent_dim = 28 * 28, int(latent_dim)
+        self.encoder = conv_encoder(2 * latent_dim, width)  # mu and log_var
+        self.decoder = conv_decoder(latent_dim, width)      # logits of the pixels
+
+    flat = VAE.flat
+    encode = VAE.encode
+    decode_logits = VAE.decode_logits
+    decode = VAE.decode
+    forward = VAE.forward
+    sample = VAE.sample
+
+
+def train_compared(model: nn.Module, loss_fn: Callable, x: torch.Tensor, *,
+                   epochs: int, batch_size: int = 64, lr: float = 2e-3,
+                   schedule: str = "cosine", seed: int = 0,
+                   device: torch.device | str | None = None) -> History:
+    """Train any of the four models of section 1 on ``loss_fn`` by
+    ``course_utils.core.training.fit``: Adam with a cosine decay from ``lr``
+    (``"cosine"``: notebook 03's recipe) or a one-cycle schedule peaking at
+    ``lr`` with betas (0.9, 0.99) (``"one-cycle"``: notebook 06's). ``seed``
+    fixes the batch order and every random draw (the VAE's z). Returns the
+    History; its ``seconds`` is the training's wall time."""
+    if schedule not in ("cosine", "one-cycle"):
+        raise CourseError(f"schedule is 'cosine' or 'one-cycle', got {schedule!r}.")
+    if epochs < 1 or batch_size < 1:
+        raise CourseError("train_compared: epochs and batch_size must be positive.")
+    steps = epochs * math.ceil(len(x) / batch_size)
+    with seeded(seed):
+        if schedule == "cosine":
+            optimizer = adam(model.parameters(), lr=lr)
+            scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+        else:
+            optimizer = adam(model.parameters(), lr=lr, betas=(0.9, 0.99))
+            scheduler = torch.optim.lr_scheduler.OneCycleLR(
+                optimizer, max_lr=lr, total_steps=steps, pct_start=0.25)
+        return fit(model, loss_fn, x, epochs=epochs, batch_size=batch_size,
+                   optimizer=optimizer, scheduler=scheduler, seed=seed,
+                   device=device, progress=False)
 
 
 class DCGenerator(nn.Module):
