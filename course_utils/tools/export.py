@@ -61,7 +61,8 @@ EXPORTS = (
            "discriminator (conditional with a label), and the adversarial training\n"
            "loop with both objectives (the GAN's and WGAN-GP's)."),
     Export("09_gan_family.ipynb", "course_utils/topics/gan_family.py",
-           "The GAN family of section 7.2: WGAN-GP's gradient penalty."),
+           "The GAN family of section 7.2: Pix2Pix's edge maps, U-Net, PatchGAN\n"
+           "and training loop, and WGAN-GP's gradient penalty."),
     Export("10_autoregressive_models.ipynb", "course_utils/topics/pixelcnn.py",
            "The autoregressive model of section 7.3: masked convolutions, the\n"
            "PixelCNN for binary images with its exact log-likelihood and its\n"
