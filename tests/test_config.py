@@ -260,3 +260,20 @@ def test_models_built_under_seeded_are_equal():
     with config.seeded(2):
         b = torch.nn.Linear(4, 3)
     assert torch.equal(a.weight, b.weight) and torch.equal(a.bias, b.bias)
+
+
+def test_one_thread_runs_the_block_on_one_thread_and_restores_the_count():
+    import torch
+
+    from course_utils.core.config import one_thread
+
+    before = torch.get_num_threads()
+    with one_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    try:
+        with one_thread():
+            raise ValueError("inside")
+    except ValueError:
+        pass
+    assert torch.get_num_threads() == before

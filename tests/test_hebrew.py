@@ -31,7 +31,8 @@ HEBREW = ROOT / "notebooks" / "hebrew"
 UNITS = tool.catalog_units()
 SECTION_TITLES = ("7. Deep Generative Models", "7.1.1 Dimensionality Reduction",
                   "7.1.2 Autoencoders (AE)", "7.1.3 Variational AutoEncoders (VAE)",
-                  "7.2 Generative Adversarial Networks (GANs)", "7.3 Autoregressive Models")
+                  "7.2 Generative Adversarial Networks (GANs)",
+                  "7.3 Autoregressive Models")
 _HEBREW_LETTER = re.compile(r"[\u05d0-\u05ea]")
 _ENGLISH_RUN = re.compile(r"(?:\b[A-Za-z]{2,}\b[ ,;]+){6,}")
 

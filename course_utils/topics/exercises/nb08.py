@@ -108,8 +108,8 @@ def _reveal_projection_share():
 def _explain_projection_share(prediction, truth):
     if prediction < truth:
         return ("A convolution's parameters do not grow with the image: one 4x4 "
-                "kernel per pair of channels (32 x 16 x (4 x 4) = 8,192 for the first), "
-                "shared by every position. The projection connects each of the "
+                "kernel per pair of channels (32 x 16 x (4 x 4) = 8,192 for the "
+                "first), shared by every position. The projection connects each of the "
                 "32 inputs to each of 32 x 7 x 7 = 1,568 outputs: 50,176 "
                 "weights, and its batch norm adds 2 x 1,568.")
     return ("The projection is large (32 x 1,568 = 50,176 weights and 3,136 of "
