@@ -265,7 +265,7 @@ def test_models_built_under_seeded_are_equal():
 def test_one_thread_runs_the_block_on_one_thread_and_restores_the_count():
     import torch
 
-    from course_utils.core.config import one_thread
+    from course_utils.core.training import one_thread
 
     before = torch.get_num_threads()
     with one_thread():

@@ -297,19 +297,6 @@ def set_threads() -> int:
     return torch.get_num_threads()
 
 
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run the block on one torch thread, then restore the count. For networks
-    of a few thousand weights, where a second thread costs more in hand-over
-    than it saves (notebook 09's ring: 6.7 s against 7.8 s on two cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
 # Figure style ----------------------------------------------------------------
 
 _BASE_STYLE = {
