@@ -223,7 +223,7 @@ def _results(**extra) -> dict:
              "n": 1000}}, "test_loss": 244.51},
          "missing_records": ["notebook 01 recorded no `sanity`"]},
         {"notebook": "02_b.ipynb", "mode": "default", "status": "ok",
-         "wall_seconds": 250.0, "cpu_seconds": 300.0, "peak_rss_mb": 1200.0,
+         "wall_seconds": 600.0, "cpu_seconds": 300.0, "peak_rss_mb": 1200.0,
          "slowest_cells": []},
         {"notebook": "01_a.ipynb", "mode": "fast", "status": "ok",
          "wall_seconds": 30.0, "cpu_seconds": 40.0, "peak_rss_mb": 400.0,
@@ -253,7 +253,7 @@ def test_summary_rows_say_what_was_missed():
                  test_suite={"wall_seconds": 400.0, "returncode": 0,
                              "summary": "10 passed"}))}
     default = rows["whole course, default mode"]
-    assert default["value"] == 350.0 and default["verdict"] == "MISSED"
+    assert default["value"] == 700.0 and default["verdict"] == "MISSED"
     assert report.verdict(3.0, 2.0, partial=True) == "MISSED"
     fast = rows["whole course, fast mode"]
     assert fast["verdict"] == "met (partial)" and "1 of 2" in fast["note"]
