@@ -43,6 +43,7 @@ def log_likelihood(logits: torch.Tensor, x: torch.Tensor,
 
 
 @torch.no_grad()
+@torch.no_grad()  # an estimate, not a loss: no graph kept for the k samples
 def log_weights(model: torch.nn.Module, x: torch.Tensor, k: int,
                 proposal: str = "posterior", likelihood: str = "bernoulli",
                 generator: torch.Generator | None = None,
