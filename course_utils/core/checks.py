@@ -47,6 +47,7 @@ from course_utils.core.errors import (
     ShapeError,
 )
 from course_utils.core.i18n import RTL, catalog_text, language, translate
+from course_utils.core.portable import literal
 from course_utils.core.student_code import student_error
 
 KINDS = ("predict", "derive", "implement", "explore", "think")
@@ -178,7 +179,7 @@ class Exercise:
         if inspect.isfunction(self.reference):
             return textwrap.dedent(inspect.getsource(self.reference)).strip()
         if self.answer_name:
-            return f"{self.answer_name} = {self.reference!r}"
+            return f"{self.answer_name} = {literal(self.reference)}"
         raise ValueError(f"exercise {self.number}: no solution source")
 
     def solution_markdown(self) -> str | None:
