@@ -98,12 +98,23 @@ def test_flipped_bytes_in_a_gzip_give_the_corrupt_file_message(tmp_path):
 
 def test_more_threads_than_cores_are_cut_with_a_word(monkeypatch, capsys):
     before = torch.get_num_threads()
-    monkeypatch.setattr(config.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(config, "usable_cpus", lambda: 2)
     monkeypatch.setenv("COURSE_THREADS", "100")
     try:
         assert config.set_threads() == 2
-        assert "COURSE_THREADS=100 is more than this machine's 2 cores" in (
+        assert "COURSE_THREADS=100 is more than the 2 CPU(s) this kernel may use" in (
             capsys.readouterr().out)
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_threads_follow_the_cpu_quota_not_the_visible_cores(monkeypatch, capsys):
+    before = torch.get_num_threads()
+    monkeypatch.delenv("COURSE_THREADS", raising=False)
+    monkeypatch.setattr(config, "usable_cpus", lambda: 1)
+    try:
+        torch.set_num_threads(2)
+        assert config.set_threads() == 1 and capsys.readouterr().out == ""
     finally:
         torch.set_num_threads(before)
 

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
+from course_utils.core.cpus import usable_cpus
 from course_utils.core.errors import ConfigError
 
 T = TypeVar("T")
@@ -282,18 +283,20 @@ def get_device() -> torch.device:
 
 
 def set_threads() -> int:
-    """Apply ``COURSE_THREADS`` to torch if set, at most one thread per core (more
-    only slow torch down: 100 threads ran five times slower on 2 cores), saying so
-    when it cuts; return torch's thread count."""
+    """Give torch no more threads than the CPUs this process may really use
+    (:func:`cpus.usable_cpus`: its cores, cut to its cgroup's CPU quota on a
+    class server, Binder or a container), and ``COURSE_THREADS`` if set, saying
+    so when that is cut (more threads than CPUs only slow torch down: 100
+    threads ran five times slower on 2 cores); return torch's thread count."""
+    usable = usable_cpus()
     threads = env_setting("COURSE_THREADS")
-    if threads is not None:
-        cores = os.cpu_count() or 1
-        if threads > cores:
-            print(f"COURSE_THREADS={threads} is more than this machine's {cores} "
-                  f"cores; using {cores} (more threads than cores only slow torch "
-                  "down).")
-            threads = cores
-        torch.set_num_threads(threads)
+    if threads is not None and threads > usable:
+        print(f"COURSE_THREADS={threads} is more than the {usable} CPU(s) this "
+              f"kernel may use; using {usable} (more threads than CPUs only slow "
+              "torch down).")
+    wanted = min(threads or torch.get_num_threads(), usable)
+    if wanted != torch.get_num_threads():
+        torch.set_num_threads(wanted)
     return torch.get_num_threads()
 
 
