@@ -91,7 +91,7 @@ class PixelCNN(nn.Module):
 
 
 PIXELCNN_RECIPE = dict(channels=16, layers=6, first_kernel=7, kernel=3, head=32,
-                       epochs=1, batch_size=64, max_lr=1e-2)
+                       epochs=1, batch_size=32, max_lr=5e-3)
 PIXELCNN_IMAGES = {"full": 15000, "fast": 4000}  # pick(**PIXELCNN_IMAGES)
 
 
