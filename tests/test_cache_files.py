@@ -317,3 +317,25 @@ def test_an_interrupted_save_leaves_no_file(cache_dir, monkeypatch):
                               verbose=False)
     monkeypatch.setattr(os, "replace", real_replace)
     assert not list(cache_dir.iterdir())
+
+
+def test_the_quality_ruler_keys_on_every_pixel(cache_dir, capsys):
+    """Images with the same labels and the same pixel sums (each one transposed)
+    get a ruler of their own."""
+    from course_utils.core.data import ImageSet
+    from course_utils.topics.quality import SampleQuality
+
+    g = torch.Generator().manual_seed(0)
+    images = torch.rand(40, 6, 6, generator=g)
+    labels = torch.arange(40) % 4
+    classes = tuple("abcd")
+
+    def ruler(x):
+        kept = ImageSet(x, labels, classes, "tiny")
+        SampleQuality.train(kept, kept, "tiny", hidden=(8,), epochs=1, seed=0,
+                            verbose=True)
+        return capsys.readouterr().out
+
+    assert "Loaded" not in ruler(images)
+    assert "Loaded" in ruler(images.clone())  # the same pixels: the same ruler
+    assert "Loaded" not in ruler(images.transpose(1, 2).contiguous())

@@ -285,15 +285,12 @@ def _from_stored(value: Any) -> Any:
     return value
 
 
-def data_checksum(x: torch.Tensor) -> float:
-    """The sum of ``x`` in float64, rounded to 3 decimals: a cheap fingerprint of a
-    training set for a cache key. Summed in chunks, so no float64 copy of the
-    whole set is ever made (``x.sum(dtype=torch.float64)`` makes one: 360 MB for
-    the Fashion-MNIST training images). Chunks of 512 rows (3 MB in float64):
-    with 4096 rows (25 MB a chunk) the allocator kept 50-120 MB after the call."""
-    flat = x.reshape(len(x), -1)
-    return round(sum(float(part.sum(dtype=torch.float64))
-                     for part in flat.split(512)), 3)
+def data_checksum(x: torch.Tensor) -> str:
+    """A checksum of a training set for a cache key's settings: the CRC-32 of
+    every byte with the shape and dtype (:func:`data_fingerprint`); any changed
+    pixel changes it. (It was the sum in float64, rounded to 3 decimals: 1.6 s
+    for the 60,000 Fashion-MNIST training images on a busy core, this 0.09 s.)"""
+    return data_fingerprint(x)
 
 
 def cache_enabled() -> bool:
