@@ -230,15 +230,16 @@ def _tensor_fingerprint(x: torch.Tensor) -> str:
     return text
 
 
-def data_fingerprint(value: Any) -> str | None:
+def data_fingerprint(value: Any, depth: int = 0) -> str | None:
     """A fingerprint of the data in ``value``: a tensor, a numeric NumPy array, a
     dataclass of the course holding them (:class:`data.ImageSet`), or a tuple or
-    list of these; None when ``value`` holds no data. A tensor is fingerprinted
-    once until it changes in place."""
+    list of these (three levels deep at most); None when ``value`` holds no data.
+    A tensor is fingerprinted once until it changes in place."""
     if isinstance(value, torch.Tensor):
-        if value.layout != torch.strided or value.device.type == "meta":
-            return f"{value.dtype}{list(value.shape)}:{value.layout}"
-        return _tensor_fingerprint(value)
+        try:
+            return _tensor_fingerprint(value)
+        except (RuntimeError, ValueError, TypeError):  # sparse, meta, lazy, ...
+            return f"{type(value).__qualname__}:no bytes to read"
     if isinstance(value, np.ndarray):
         return _bytes_crc(value) if value.dtype.kind in "biufc" else None
     if dataclasses.is_dataclass(value) and not isinstance(value, type) and (
@@ -249,7 +250,9 @@ def data_fingerprint(value: Any) -> str | None:
         parts = list(enumerate(value))
     else:
         return None
-    texts = [(name, data_fingerprint(part)) for name, part in parts]
+    if depth >= 3:
+        return None
+    texts = [(name, data_fingerprint(part, depth + 1)) for name, part in parts]
     if all(text is None for _, text in texts):
         return None
     return "(" + ",".join(f"{name}={_part_text(text, part)}"
