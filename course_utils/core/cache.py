@@ -43,7 +43,6 @@ import errno
 import hashlib
 import inspect
 import json
-import shutil
 import sys
 import types
 import warnings
@@ -205,30 +204,34 @@ def cache_key(model: torch.nn.Module, settings: dict,
 
 # The data's fingerprint ----------------------------------------------------------
 
-# tensors already fingerprinted: id -> (weak reference, version, place, text)
+# tensors already fingerprinted: id -> (weak reference, where and which version,
+# fingerprint)
 _SEEN_TENSORS: dict[int, tuple] = {}
 _SEEN_SIZE = 32
 
 
-def _bytes_crc(array: np.ndarray) -> str:
-    """CRC-32 of every byte of ``array``: 0.09 s for the 60,000 training images
-    as float32 (188 MB) on one busy core, a third of SHA-256's time; any changed
-    pixel changes it."""
-    flat = np.ascontiguousarray(array).reshape(-1).view(np.uint8)
-    return f"{array.dtype}{list(array.shape)}:{zlib.crc32(flat):08x}"
+def _crc(kind: Any, shape: tuple, raw: np.ndarray) -> str:
+    """CRC-32 of every byte of ``raw`` (uint8), with the dtype and shape: 0.09 s
+    for the 60,000 training images as float32 (188 MB) on one busy core, half of
+    SHA-256's time; any changed pixel changes it."""
+    return f"{kind}{list(shape)}:{zlib.crc32(raw):08x}"
 
 
 def _tensor_fingerprint(x: torch.Tensor) -> str:
-    place = (x.data_ptr(), x._version, tuple(x.shape), x.stride(), str(x.dtype),
-             str(x.device))
+    try:  # an inference-mode tensor has no version counter: not remembered
+        place = (x.data_ptr(), x._version, tuple(x.shape), x.stride(), str(x.dtype),
+                 str(x.device))
+    except RuntimeError:
+        place = None
     seen = _SEEN_TENSORS.get(id(x))
-    if seen is not None and seen[0]() is x and seen[1] == place:
+    if place is not None and seen is not None and seen[0]() is x and seen[1] == place:
         return seen[2]  # the same tensor, not changed in place since
     flat = x.detach().cpu().contiguous().reshape(-1)
-    text = f"{x.dtype}{list(x.shape)}:{zlib.crc32(flat.view(torch.uint8).numpy()):08x}"
-    while len(_SEEN_TENSORS) >= _SEEN_SIZE:
-        _SEEN_TENSORS.pop(next(iter(_SEEN_TENSORS)))
-    _SEEN_TENSORS[id(x)] = (weakref.ref(x), place, text)
+    text = _crc(x.dtype, tuple(x.shape), flat.view(torch.uint8).numpy())
+    if place is not None:
+        while len(_SEEN_TENSORS) >= _SEEN_SIZE:
+            _SEEN_TENSORS.pop(next(iter(_SEEN_TENSORS)))
+        _SEEN_TENSORS[id(x)] = (weakref.ref(x), place, text)
     return text
 
 
@@ -243,7 +246,10 @@ def data_fingerprint(value: Any, depth: int = 0) -> str | None:
         except (RuntimeError, ValueError, TypeError):  # sparse, meta, lazy, ...
             return f"{type(value).__qualname__}:no bytes to read"
     if isinstance(value, np.ndarray):
-        return _bytes_crc(value) if value.dtype.kind in "biufc" else None
+        if value.dtype.kind not in "biufc":
+            return None
+        raw = np.ascontiguousarray(value).reshape(-1).view(np.uint8)
+        return _crc(value.dtype, value.shape, raw)
     if dataclasses.is_dataclass(value) and not isinstance(value, type) and (
             _is_course_code(type(value))):
         parts = [(field.name, getattr(value, field.name))
@@ -361,7 +367,7 @@ def _save(path: Path, model: torch.nn.Module, result: Any) -> None:
     stored) is one warning, never a lost model: it stays trained in memory, and
     no temporary file is left behind."""
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    free = _free_space(path.parent)  # before the save: its partial file takes some
+    free = cache_files.free_space(path.parent)  # before a partial file takes some
     try:
         cache_files.write(path, path.stem, state, _to_stored(result))
     except Exception as err:  # OSError, torch's RuntimeError, a pickling error
@@ -378,16 +384,6 @@ def _save(path: Path, model: torch.nn.Module, result: Any) -> None:
         warnings.warn(translate(
             f"Could not save the trained model to {path} ({why}); it is trained "
             "for this session but will be trained again next time."), stacklevel=3)
-
-
-def _free_space(folder: Path) -> int | None:
-    """Bytes free on the disk of ``folder`` (or of its nearest existing parent)."""
-    for place in (folder, *folder.parents):
-        try:
-            return shutil.disk_usage(place).free
-        except OSError:
-            continue
-    return None
 
 
 def _megabytes(size: int | None) -> str:

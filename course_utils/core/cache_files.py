@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import stat
 import tempfile
 import time
@@ -109,6 +110,16 @@ def _remove_stale(folder: Path) -> None:
                 leftover.unlink()
         except OSError:
             pass
+
+
+def free_space(folder: Path) -> int | None:
+    """Bytes free on the disk of ``folder`` (or of its nearest existing parent)."""
+    for place in (folder, *folder.parents):
+        try:
+            return shutil.disk_usage(place).free
+        except OSError:
+            continue
+    return None
 
 
 def write(path: Path, key: str, state_dict: dict, result: Any) -> None:
