@@ -185,3 +185,63 @@ def test_system_fashion_mnist_has_60000_and_10000_images(monkeypatch):
     assert len(train) == 60_000 and len(test) == 10_000
     assert train.images.shape[1:] == (28, 28)
     assert sorted(torch.bincount(test.labels).tolist()) == [1000] * 10
+
+
+# Wrong-size images and a machine without a home folder ---------------------------
+
+def test_images_of_another_size_are_named_with_their_size(no_system_data, monkeypatch):
+    folder = no_system_data / "mnist-like"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        data.write_idx(folder / data.FASHION_FILES[(split, "images")][0],
+                       rng.integers(0, 256, size=(4, 32, 32), dtype=np.uint8))
+        data.write_idx(folder / data.FASHION_FILES[(split, "labels")][0],
+                       np.zeros(4, dtype=np.uint8))
+    monkeypatch.setenv("COURSE_FASHION_DIR", str(folder))
+    with pytest.raises(DataUnavailableError) as info:
+        data.load_fashion_mnist("train")
+    message = str(info.value)
+    assert "\n" not in message and "train-images-idx3-ubyte.gz" in message
+    assert "32x32" in message and "28x28" in message and "COURSE_FASHION_DIR" in message
+
+
+def _no_home(monkeypatch):
+    """As on a machine where HOME is unset and the user has no password entry."""
+    def home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(home))
+
+
+def test_no_home_folder_is_fine_when_the_data_folder_is_set(no_system_data,
+                                                             monkeypatch):
+    from course_utils.core import paths
+
+    _write_split(no_system_data, "test", 3)
+    monkeypatch.setenv("COURSE_FASHION_DIR", str(no_system_data))
+    _no_home(monkeypatch)
+    paths._CHOSEN.clear()
+    try:
+        assert paths.data_dir() == no_system_data / "cache"
+        assert len(data.load_fashion_mnist("test")) == 3
+    finally:
+        paths._CHOSEN.clear()
+
+
+def test_no_home_folder_and_no_data_folder_says_what_to_set(monkeypatch):
+    from course_utils.core import paths
+    from course_utils.core.errors import ConfigError
+
+    _no_home(monkeypatch)
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    monkeypatch.setattr(paths, "repo_root", lambda: None)  # installed, no checkout
+    paths._CHOSEN.clear()
+    try:
+        with pytest.raises(ConfigError) as info:
+            paths.data_dir()
+    finally:
+        paths._CHOSEN.clear()
+    assert "\n" not in str(info.value) and "COURSE_DATA_DIR" in str(info.value)

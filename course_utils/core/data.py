@@ -30,6 +30,7 @@ from course_utils.core.paths import data_dir
 
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
                    "Shirt", "Sneaker", "Bag", "Ankle boot")
+FASHION_SIZE = (28, 28)  # pixels of every Fashion-MNIST image
 SYSTEM_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
 # MD5 of the gzip files as published by the data set's authors.
@@ -217,6 +218,12 @@ def load_fashion_mnist(split: str = "train", limit: int | None = None,
         raise DataUnavailableError(
             f"{images_path} and {labels_path} do not fit together (shapes "
             f"{images.shape} and {labels.shape}). Delete them and load again.")
+    if images.shape[1:] != FASHION_SIZE:
+        raise DataUnavailableError(
+            f"{images_path} holds images of {images.shape[1]}x{images.shape[2]} "
+            f"pixels; Fashion-MNIST's are {FASHION_SIZE[0]}x{FASHION_SIZE[1]}. Point "
+            "COURSE_FASHION_DIR at the Fashion-MNIST files (or unset it) and run the "
+            "cell again.")
     # the subset is taken on the bytes, before the float copy (4x their size)
     idx = subset_indices(len(images), limit, seed)
     if idx is not None:

@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 
 from course_utils.core.config import env_setting
+from course_utils.core.errors import ConfigError
 
 _CHOSEN: dict[Path, Path] = {}  # the folder asked for -> the folder in use
 
@@ -27,9 +28,28 @@ def repo_root() -> Path | None:
 
 def user_cache_dir() -> Path:
     """The user's own cache folder for the course (``$XDG_CACHE_HOME/dgm-course``,
-    by default ``~/.cache/dgm-course``)."""
+    by default ``~/.cache/dgm-course``). Raises :class:`errors.ConfigError` when
+    no home folder is known (``HOME`` unset and no password entry)."""
     base = os.environ.get("XDG_CACHE_HOME", "").strip()
-    return (Path(base) if base else Path.home() / ".cache") / "dgm-course"
+    if base:
+        return Path(base) / "dgm-course"
+    try:
+        home = Path.home()
+    except (RuntimeError, KeyError, OSError):  # no HOME, no password entry
+        raise ConfigError(
+            "No home folder is known here (HOME is not set), so the course has "
+            "nowhere to keep its data and trained models: set COURSE_DATA_DIR to a "
+            "folder of yours (or HOME) and run the cell again.") from None
+    return home / ".cache" / "dgm-course"
+
+
+def _fallback_dir() -> Path | None:
+    """The user's cache folder when it is known and writable, else None."""
+    try:
+        folder = user_cache_dir()
+    except ConfigError:
+        return None
+    return folder if writable(folder) else None
 
 
 def writable(folder: Path) -> bool:
@@ -49,7 +69,8 @@ def data_dir() -> Path:
     ``COURSE_DATA_DIR`` if set; else ``data/`` of the checkout; else the user's
     cache folder (for example on Colab when installed from a URL). When the
     folder is not writable: the user's cache folder, then a temporary folder,
-    with a warning the first time.
+    with a warning the first time. Without ``COURSE_DATA_DIR`` or a checkout,
+    and with no home folder, :class:`errors.ConfigError` says what to set.
     """
     env = env_setting("COURSE_DATA_DIR")
     if env is not None:
@@ -60,11 +81,10 @@ def data_dir() -> Path:
         wanted = user_cache_dir()
     if wanted in _CHOSEN and writable(_CHOSEN[wanted]):
         return _CHOSEN[wanted]
-    for folder in (wanted, user_cache_dir()):
-        if writable(folder):
-            break
-    else:
-        folder = Path(tempfile.mkdtemp(prefix="dgm-course-"))
+    if writable(wanted):
+        folder = wanted
+    else:  # the user's cache folder is asked for only now: it may not be known
+        folder = _fallback_dir() or Path(tempfile.mkdtemp(prefix="dgm-course-"))
     if folder != wanted:
         warnings.warn(f"{wanted} cannot be written to; the course caches data and "
                       f"trained models in {folder} instead. Set COURSE_DATA_DIR to "

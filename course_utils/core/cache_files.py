@@ -1,0 +1,141 @@
+"""The files of the model cache (:mod:`cache`): written whole or not at all, and
+read back only when they are what the cache wrote under that key.
+
+A file is what ``torch.save`` writes of a dict (``torch.load(path,
+weights_only=True)["state_dict"]`` reads its weights)::
+
+    {"state_dict": ..., "result": ..., "key": <file name without .pt>,
+     "sha256": <SHA-256 of the weights' bytes and of the result>}
+
+The key is the one the file was written under (a file renamed from another seed
+or data set is refused), the checksum covers every byte of every weight and the
+stored result (a flipped byte is refused, not loaded as a NaN). Only regular
+files are opened: a FIFO would block ``open`` forever, a folder or a device is
+no model. The bytes are unpickled with ``weights_only=True``.
+
+Writing goes through a temporary file of this writer's own, renamed into place
+when complete; whatever stops a save (a full disk, an interrupt) removes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import stat
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+STALE_SECONDS = 3600  # a temporary file this old is a crashed writer's: removed
+
+
+class UnusableCacheFile(Exception):
+    """A cache file that must not be loaded; the message says why, in a few words
+    that complete "Could not use the cached NAME (...)"."""
+
+
+def _digest_into(digest, value: Any) -> None:
+    """Feed ``value`` (tensors, plain values, and dicts, lists, tuples of them) to
+    ``digest``, each part with its type, so that no two contents collide."""
+    if isinstance(value, torch.Tensor):
+        flat = value.detach().cpu().contiguous().reshape(-1)
+        digest.update(f"T{value.dtype}{list(value.shape)}|".encode())
+        digest.update(np.ascontiguousarray(flat.view(torch.uint8).numpy()).data)
+    elif isinstance(value, dict):
+        digest.update(f"D{len(value)}|".encode())
+        for key, item in value.items():
+            _digest_into(digest, key)
+            _digest_into(digest, item)
+    elif isinstance(value, (list, tuple)):
+        digest.update(f"{type(value).__name__[0]}{len(value)}|".encode())
+        for item in value:
+            _digest_into(digest, item)
+    else:
+        digest.update(f"{type(value).__name__}:{value!r}|".encode())
+
+
+def checksum(state_dict: dict, result: Any) -> str:
+    """The SHA-256 of the weights' bytes and of the stored result."""
+    digest = hashlib.sha256()
+    _digest_into(digest, state_dict)
+    _digest_into(digest, result)
+    return digest.hexdigest()
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of ``path``, refusing what is not a regular file without opening
+    it (then checked again on the open handle, in case it was swapped)."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise UnusableCacheFile("it is not a regular file (a folder, FIFO or device)")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)
+    with open(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise UnusableCacheFile("it is not a regular file")
+        return handle.read()
+
+
+def read(path: Path, key: str) -> dict:
+    """What :func:`write` saved at ``path`` under ``key``, read onto the CPU.
+
+    Raises :class:`UnusableCacheFile` for a file of another format, key or
+    content; an error of ``torch.load`` (a pickle that is not weights) passes.
+    """
+    raw = _read_regular(path)
+    saved = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+    if (not isinstance(saved, dict) or not isinstance(saved.get("state_dict"), dict)
+            or "sha256" not in saved):
+        raise UnusableCacheFile("written by an older version of the course, "
+                                "or no cache file")
+    if saved.get("key") != key:
+        raise UnusableCacheFile("saved for other settings or data: a renamed file")
+    if saved["sha256"] != checksum(saved["state_dict"], saved.get("result")):
+        raise UnusableCacheFile("its content does not match its checksum: "
+                                "a damaged file")
+    return saved
+
+
+def _remove_stale(folder: Path) -> None:
+    """Remove temporary files that crashed writers left more than an hour ago."""
+    now = time.time()
+    for leftover in folder.glob("*.tmp"):
+        try:
+            if now - leftover.lstat().st_mtime > STALE_SECONDS:
+                leftover.unlink()
+        except OSError:
+            pass
+
+
+def free_space(folder: Path) -> int | None:
+    """Bytes free on the disk of ``folder`` (or of its nearest existing parent)."""
+    for place in (folder, *folder.parents):
+        try:
+            return shutil.disk_usage(place).free
+        except OSError:
+            continue
+    return None
+
+
+def write(path: Path, key: str, state_dict: dict, result: Any) -> None:
+    """Save ``state_dict`` and ``result`` (plain values, tensors) at ``path`` under
+    ``key``, atomically. Raises what stopped it (``OSError``, torch's
+    ``RuntimeError`` for a full disk, ...), after removing the temporary file."""
+    content = {"state_dict": state_dict, "result": result, "key": key,
+               "sha256": checksum(state_dict, result)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(path.parent)
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=path.stem + ".",
+                                    suffix=".tmp")
+    os.close(handle)
+    tmp = Path(name)
+    try:
+        torch.save(content, tmp)
+        os.replace(tmp, path)  # atomic: no reader ever sees half a file
+    finally:
+        tmp.unlink(missing_ok=True)  # gone after os.replace; else the leftover
