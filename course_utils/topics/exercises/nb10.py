@@ -15,6 +15,7 @@ from course_utils.core.checks import (
     Prediction,
     Think,
     Wrong,
+    as_scalar,
     expect_callable,
     expect_close,
     expect_number,
@@ -113,9 +114,10 @@ def _test_bits_per_dim(answer) -> None:
         raise Wrong("you multiplied by ln 2: log2 p = ln p / ln 2, so divide.")
     expect_close(value, 1.0, "784 ln 2 nats on a 784-pixel image (one bit per "
                  "pixel)")
-    expect_close(float(answer(250.0, 784)), 250 / (784 * math.log(2)),
-                 "250 nats on a 28x28 image", rtol=1e-9)
-    expect_close(float(answer(3000.0, 3072)), 3000 / (3072 * math.log(2)),
+    expect_close(as_scalar(answer(250.0, 784), "bits_per_dim(...)"),
+                 250 / (784 * math.log(2)), "250 nats on a 28x28 image", rtol=1e-9)
+    expect_close(as_scalar(answer(3000.0, 3072), "bits_per_dim(...)"),
+                 3000 / (3072 * math.log(2)),
                  "3000 nats on a 32x32 colour image (3072 dimensions)", rtol=1e-9)
 
 
