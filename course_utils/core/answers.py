@@ -134,23 +134,28 @@ def _widest_float(values) -> torch.dtype | None:
     return best
 
 
-def _tensor_result(tensor: torch.Tensor, widest: torch.dtype | None) -> torch.Tensor:
+def _tensor_result(tensor: torch.Tensor, widest: torch.dtype | None,
+                   lowered: list) -> torch.Tensor:
     if tensor.device.type not in ("cpu", "meta"):
         tensor = tensor.cpu()   # a GPU result is compared on the CPU
     if widest is None or tensor.dtype == torch.bool or tensor.is_complex():
         return tensor
-    if not tensor.is_floating_point() or \
-            torch.finfo(tensor.dtype).bits < torch.finfo(widest).bits:
-        tensor = tensor.to(widest)   # float32 (or int) out of float64 inputs
+    if not tensor.is_floating_point():   # a count, compared with floats
+        return tensor.to(widest)
+    if torch.finfo(tensor.dtype).bits < torch.finfo(widest).bits:
+        lowered.append((tensor.dtype, widest))   # float32 out of float64 inputs
+        tensor = tensor.to(widest)
     return tensor
 
 
 def returned_value(result: Any, widest: torch.dtype | None = None,
-                   depth: int = 0) -> Any:
+                   lowered: list | None = None, depth: int = 0) -> Any:
     """What a student's function returned, ready for the test: :class:`Wrong`
     for None, text, a dict, a tensor on the 'meta' device, complex numbers or a
     number too large for a float; a tensor on another device moved to the CPU,
-    and one of lower precision than the inputs' (``widest``) brought to it."""
+    and one of lower precision than the inputs' (``widest``) brought to it
+    (``(its dtype, widest)`` appended to ``lowered``)."""
+    lowered = [] if lowered is None else lowered
     if result is None:
         raise Wrong("your function returned None: did you forget its `return` "
                     "line?")
@@ -160,10 +165,10 @@ def returned_value(result: Any, widest: torch.dtype | None = None,
     if depth == 0:
         reject_unusable(result, "what your function returned")
     if isinstance(result, torch.Tensor):
-        return _tensor_result(result, widest)
+        return _tensor_result(result, widest, lowered)
     if isinstance(result, (tuple, list)) and depth < _DEPTH:
-        items = [returned_value(item, widest, depth + 1) if item is not None
-                 else item for item in result]
+        items = [returned_value(item, widest, lowered, depth + 1)
+                 if item is not None else item for item in result]
         if all(a is b for a, b in zip(items, result, strict=True)):
             return result
         if isinstance(result, list):
@@ -175,18 +180,30 @@ def returned_value(result: Any, widest: torch.dtype | None = None,
 def checked_function(function: Callable) -> Callable:
     """``function`` (the student's), wrapped: each result goes through
     :func:`returned_value`; ``.nonfinite`` records whether one held NaN or an
-    infinity (a test may want to see it, so the check refuses it at the end)."""
+    infinity (a test may want to see it, so the check refuses it at the end),
+    ``.lowered`` the dtypes of results brought to their inputs' precision (the
+    check says so when the test then fails)."""
 
     @functools.wraps(function)
     def call(*args, **kwargs):
         result = function(*args, **kwargs)
-        result = returned_value(result, _widest_float([args, list(kwargs.values())]))
+        result = returned_value(result, _widest_float([args, list(kwargs.values())]),
+                                call.lowered)
         if not is_finite(result):
             call.nonfinite = True
         return result
 
     call.nonfinite = False
+    call.lowered = []
     return call
+
+
+def lowered_message(lowered: list) -> str:
+    """Why a result of lower precision than its inputs failed the check."""
+    got, inputs = (str(dtype).removeprefix("torch.") for dtype in lowered[0])
+    return (f"your function returned {got} values for {inputs} inputs, and the "
+            f"check needs {inputs} precision: keep the inputs' dtype (make new "
+            "tensors with dtype=x.dtype, and no .float()).")
 
 
 NONFINITE = ("your function returned NaN or an infinite value for one of the "

@@ -46,6 +46,7 @@ from course_utils.core.answers import (
     expect_callable,
     expect_close,
     expect_number,
+    lowered_message,
     reject_unusable,
     validate_value,
 )
@@ -155,7 +156,12 @@ class Exercise:
             answer = checked_function(answer)
         elif self.kind == "explore":
             validate_value(answer, self.answer_name or "your answer")
-        self.test(answer)
+        try:
+            self.test(answer)
+        except Wrong:
+            if getattr(answer, "lowered", None):   # float32 out of float64 inputs
+                raise Wrong(lowered_message(answer.lowered)) from None
+            raise
         if getattr(answer, "nonfinite", False):  # a NaN the test did not notice
             raise Wrong(NONFINITE)
         self.status = DONE
@@ -214,7 +220,7 @@ class Prediction(Exercise):
         if self.choices:
             if not isinstance(answer, str):
                 raise Wrong(f"write one choice, in quotes, as your prediction (one "
-                            f"of {list(self.choices)}), not a "
+                            f"of {list(self.choices)}), not "
                             f"{type(answer).__name__}.")
             key = answer.strip().lower()
             if key not in self.choices:
