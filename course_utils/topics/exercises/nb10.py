@@ -6,6 +6,7 @@ copies it into the notebook's solution cell.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -205,8 +206,10 @@ def rows_processed(height, width, reach):
     return width * sum(min(row, reach) + 1 for row in range(height))
 
 
+@functools.lru_cache(maxsize=8)
 def _measured_rows(height, width, layers) -> tuple[int, int]:
-    """Run PixelCNN.sample on a tiny model and count the rows its network sees."""
+    """Run PixelCNN.sample on a tiny model and count the rows its network sees
+    (once per size: a check may run many times)."""
     with torch.random.fork_rng():   # leaves the notebook's random state
         torch.manual_seed(0)
         model = PixelCNN(channels=2, layers=layers, first_kernel=3, kernel=3,
