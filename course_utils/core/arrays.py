@@ -24,6 +24,6 @@ def to_numpy(value: Any, dtype: Any = np.float64, what: str = "the value"
         value = value.numpy()
     try:
         return np.asarray(value) if dtype is None else np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):   # OverflowError: 10**400
         raise ShapeError(f"{what} should be a number or an array, got "
                          f"{type(value).__name__}.") from None

@@ -37,18 +37,27 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from course_utils.core.arrays import to_numpy
-from course_utils.core.errors import (
-    CourseError,
-    ExerciseIncorrect,
-    ExerciseNotDone,
-    ShapeError,
+from course_utils.core.answers import (
+    NONFINITE,
+    Wrong,
+    as_numpy,
+    as_scalar,
+    checked_function,
+    expect_callable,
+    expect_close,
+    expect_number,
+    lowered_message,
+    reject_unusable,
+    validate_value,
 )
+from course_utils.core.errors import CourseError, ExerciseIncorrect, ExerciseNotDone
 from course_utils.core.i18n import RTL, catalog_text, language, translate
 from course_utils.core.portable import literal
 from course_utils.core.student_code import student_error
+
+__all__ = ["DONE", "KINDS", "NOT_STARTED", "TRIED", "Exercise", "Prediction", "Think",
+           "Wrong", "as_numpy", "as_scalar", "expect_callable", "expect_close",
+           "expect_number", "register", "scoreboard"]
 
 KINDS = ("predict", "derive", "implement", "explore", "think")
 NOT_STARTED, TRIED, DONE = "not started", "tried", "done"
@@ -61,11 +70,6 @@ EMPTY = {  # what an exercise without an answer says, by kind
              "quotes",
     "implement": "has no answer yet: fill in the cell above",
 }
-
-
-class Wrong(Exception):
-    """Raised by an exercise's test when the answer is not right; the message
-    teaches what to look at."""
 
 
 @dataclass(eq=False)
@@ -125,8 +129,9 @@ class Exercise:
             raise self._not_done(EMPTY.get(self.kind, EMPTY["implement"]))
         try:
             self._run(answer)
-        except Wrong as wrong:
+        except Wrong as err:
             self.status = DONE if self.status == DONE else TRIED
+            wrong = " ".join(str(err).splitlines())   # one line, whatever it quotes
             raise ExerciseIncorrect(
                 f"Exercise {self.number} ({self.title}) is not right yet: {wrong} "
                 f"({self._name}.hint() gives a hint.)") from None
@@ -148,7 +153,18 @@ class Exercise:
 
     def _run(self, answer: Any) -> None:
         assert self.test is not None, f"exercise {self.number} has no test"
-        self.test(answer)
+        if callable(answer):   # what the student's function returns is validated
+            answer = checked_function(answer)
+        elif self.kind == "explore":
+            validate_value(answer, self.answer_name or "your answer")
+        try:
+            self.test(answer)
+        except Wrong:
+            if getattr(answer, "lowered", None):   # float32 out of float64 inputs
+                raise Wrong(lowered_message(answer.lowered)) from None
+            raise
+        if getattr(answer, "nonfinite", False):  # a NaN the test did not notice
+            raise Wrong(NONFINITE)
         self.status = DONE
         message = translate(f"Exercise {self.number} ({self.title}): correct.")
         if self.success:
@@ -203,12 +219,17 @@ class Prediction(Exercise):
 
     def _run(self, answer: Any) -> None:
         if self.choices:
-            key = answer.strip().lower() if isinstance(answer, str) else answer
+            if not isinstance(answer, str):
+                raise Wrong(f"write one choice, in quotes, as your prediction (one "
+                            f"of {list(self.choices)}), not "
+                            f"{type(answer).__name__}.")
+            key = answer.strip().lower()
             if key not in self.choices:
                 raise Wrong(f"your prediction {answer!r} is not one of the choices "
                             f"{list(self.choices)}; write one of them.")
             answer = key
         else:
+            reject_unusable(answer, "your prediction")
             try:
                 answer = float(answer)
             except (TypeError, ValueError):
@@ -345,48 +366,3 @@ def scoreboard(module: Any) -> None:
         row = (f"{MARKS[e.status]} {e.number:<5} {kind:<{kind_width}} "
                f"{title:<{width}}  {status}")
         print(f"  \u2067{row}\u2069" if rtl else f"  {row}")
-
-
-# Helpers for writing tests -----------------------------------------------------
-
-def as_numpy(value: Any, what: str = "your answer") -> np.ndarray:
-    """A number, list, NumPy array or torch tensor as a float64 array; anything else
-    is :class:`Wrong` with a message naming ``what``."""
-    try:
-        return to_numpy(value, what=what)
-    except ShapeError as err:
-        raise Wrong(str(err)) from None
-
-
-def expect_close(actual: Any, expected: Any, what: str, rtol: float = 1e-5,
-                 atol: float = 1e-8) -> None:
-    """Raise :class:`Wrong` unless ``actual`` matches ``expected`` (shape and value)."""
-    a, e = as_numpy(actual, what), as_numpy(expected, what)
-    if a.shape != e.shape:
-        raise Wrong(f"{what} has shape {a.shape}, expected {e.shape}.")
-    if not np.all(np.isfinite(a)):
-        raise Wrong(f"{what} contains NaN or infinite values.")
-    if not np.allclose(a, e, rtol=rtol, atol=atol):
-        diff = np.max(np.abs(a - e))
-        show = (f"{float(a):.6g}, expected {float(e):.6g}" if a.size == 1
-                else f"off by up to {diff:.3g}")
-        raise Wrong(f"{what} is {show}.")
-
-
-def expect_callable(answer: Any, what: str = "your answer") -> None:
-    """Raise :class:`Wrong` unless ``answer`` is a function."""
-    if not callable(answer):
-        raise Wrong(f"{what} should be a function; pass the function itself, "
-                    f"without calling it (got {type(answer).__name__}).")
-
-
-def expect_number(answer: Any, what: str = "your answer") -> float:
-    """``answer`` as a float, or :class:`Wrong`."""
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        raise Wrong(f"{what} should be a number, got {type(answer).__name__}.") \
-            from None
-    if not math.isfinite(value):
-        raise Wrong(f"{what} is not finite.")
-    return value

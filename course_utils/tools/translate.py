@@ -65,8 +65,8 @@ _MARKDOWN_RUN = re.compile(r"[A-Za-z0-9\u0370-\u03ff½¼¾−√∑∫∇∂][A-
 _PROTECTED = re.compile(r"\]\((?:[^()\s]|\([^()]*\))*\)|<[^>]+>|https?://\S+")
 _INLINE = re.compile(r"`[^`\n]+`|(?<![$\\])\$(?!\$)[^$]+?(?<!\\)\$")
 #: the modules whose messages are translated (the checks, hints, errors)
-MESSAGE_SOURCES = ("course_utils/core/checks.py", "course_utils/core/errors.py",
-                   "course_utils/core/student_code.py",
+MESSAGE_SOURCES = ("course_utils/core/answers.py", "course_utils/core/checks.py",
+                   "course_utils/core/errors.py", "course_utils/core/student_code.py",
                    "course_utils/topics/exercises/nb*.py")
 
 

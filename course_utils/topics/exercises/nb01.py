@@ -16,6 +16,7 @@ from course_utils.core.checks import (
     Wrong,
     expect_callable,
     expect_close,
+    expect_number,
     register,
 )
 
@@ -43,7 +44,7 @@ def _test_smallest_m(answer) -> None:
             got = answer(kind(lam), fraction)
             try:
                 got = int(got)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise Wrong(f"smallest_m should return a whole number, got "
                             f"{type(got).__name__}.") from None
             if got != expected:
@@ -55,7 +56,7 @@ def _test_smallest_m(answer) -> None:
                     "eigenvalues (m), not positions (m - 1), and compare the "
                     "running sum with the total; exactly `fraction` is enough.")
     lam = np.linspace(5, 0.1, 50)
-    if int(answer(lam, 0.9)) != smallest_m(lam, 0.9):
+    if expect_number(answer(lam, 0.9), "smallest_m(...)") != smallest_m(lam, 0.9):
         raise Wrong("on 50 eigenvalues the answer is off; use the cumulative sum.")
 
 

@@ -15,6 +15,7 @@ from course_utils.core.checks import (
     Wrong,
     expect_callable,
     expect_close,
+    expect_number,
     register,
 )
 from course_utils.topics.pca import column_angles
@@ -46,6 +47,7 @@ def _test_free_parameters(answer) -> None:
     expect_callable(answer, "free_parameters")
     for n, m in ((5, 1), (6, 2), (7, 3), (8, 4)):
         got = answer(n, m)
+        expect_number(got, f"free_parameters({n}, {m})")
         measured = _null_dimension(n, m)
         if got != measured:
             more = ""

@@ -15,6 +15,7 @@ from course_utils.core.checks import (
     Think,
     Wrong,
     as_numpy,
+    as_scalar,
     expect_callable,
     expect_close,
     register,
@@ -107,7 +108,7 @@ def _test_frechet_1d(answer) -> None:
     expect_callable(answer, "frechet_1d")
     for mu1, s1, mu2, s2 in _FRECHET_CASES:
         expected = frechet_distance([mu1], [[s1 ** 2]], [mu2], [[s2 ** 2]])
-        got = answer(mu1, s1, mu2, s2)
+        got = as_scalar(answer(mu1, s1, mu2, s2), "frechet_1d(...)")
         if mu1 == mu2 and s1 == s2 and abs(float(got)) > 1e-9:
             raise Wrong(f"two identical Gaussians should be at distance 0, got "
                         f"{float(got):.3g}: the spreads' term must vanish when "

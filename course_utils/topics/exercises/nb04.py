@@ -14,6 +14,7 @@ from course_utils.core.checks import (
     Think,
     Wrong,
     as_numpy,
+    as_scalar,
     expect_callable,
     expect_close,
     register,
@@ -43,7 +44,7 @@ def _test_elbo(answer) -> None:
     posterior = _MIXTURE.posterior(x)
     log_px = float(logsumexp(log_joint))
     q = np.array([0.2, 0.5, 0.3])
-    value = float(as_numpy(answer(log_joint, q), "elbo_discrete(...)"))
+    value = as_scalar(answer(log_joint, q), "elbo_discrete(...)")
     if abs(value - log_px) < 1e-9:
         raise Wrong("your ELBO equals log p(x) for a q that is not the posterior: "
                     "did you take the log of the average (log sum q p/q) instead "
@@ -61,7 +62,7 @@ def _test_elbo(answer) -> None:
                  "the ELBO at the posterior (it should equal log p(x))", rtol=1e-9)
     with np.errstate(divide="ignore", invalid="ignore"):
         edge = answer(log_joint, np.array([0.0, 1.0, 0.0]))
-    edge = float(as_numpy(edge, "elbo_discrete with zeros in q"))
+    edge = as_scalar(edge, "elbo_discrete with zeros in q")
     if not np.isfinite(edge):
         raise Wrong("with q = [0, 1, 0] your ELBO is not finite: a term with "
                     "q_k = 0 must count as 0 (0 log 0 = 0); skip those terms.")
@@ -129,7 +130,7 @@ def _test_gap_uniform(answer) -> None:
         k = len(log_joint)
         truth = float(logsumexp(log_joint)) - elbo_discrete(log_joint,
                                                             np.full(k, 1 / k))
-        got = float(as_numpy(answer(log_joint), "gap_uniform(...)"))
+        got = as_scalar(answer(log_joint), "gap_uniform(...)")
         post = _MIXTURE.posterior(x)
         if abs(got - float(np.sum(post * np.log(post * k)))) < 1e-9:
             raise Wrong("you computed KL(posterior || q), the other direction: the "

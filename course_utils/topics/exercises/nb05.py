@@ -18,7 +18,7 @@ from course_utils.core.checks import (
     Prediction,
     Think,
     Wrong,
-    as_numpy,
+    as_scalar,
     expect_callable,
     expect_close,
     register,
@@ -237,7 +237,7 @@ def _test_kl_full(answer) -> None:
             D.MultivariateNormal(mu, cov),
             D.MultivariateNormal(torch.zeros(n, dtype=torch.float64),
                                  torch.eye(n, dtype=torch.float64))))
-        got = float(as_numpy(answer(mu, cov), "kl_full(...)"))
+        got = as_scalar(answer(mu, cov), "kl_full(...)")
         diag = 0.5 * float(torch.trace(cov) + mu @ mu - n
                            - torch.log(torch.diagonal(cov)).sum())
         if n > 1 and abs(got - diag) < 1e-8:

@@ -246,7 +246,7 @@ def _test_modes_covered(answer) -> None:
                 0: "points 4 standard deviations from a centre",
                 1: "points 2 standard deviations from one centre"}
     for samples, expected in cases:
-        got = answer(samples, centers, std)
+        got = expect_number(answer(samples, centers, std), "modes_covered(...)")
         if expected == 8 and int(got) != mode_coverage(samples, centers, std).covered:
             raise Wrong("the course's own measure disagrees on the real ring.")
         if int(got) != expected:

@@ -43,7 +43,7 @@ def _test_conv_transpose_size(answer) -> None:
         want = _torch_transpose_size(n, k, s, p)   # measured, not a formula
         try:
             got = int(got)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise Wrong(f"return a whole number of pixels, got "
                         f"{type(got).__name__}.") from None
         if got == want:
@@ -181,7 +181,7 @@ def _test_receptive_field(answer) -> None:
         got = answer(list(layers))
         try:
             got = int(got)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise Wrong(f"return the side as a whole number, got "
                         f"{type(got).__name__}.") from None
         if got == want:

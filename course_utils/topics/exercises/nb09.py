@@ -15,6 +15,7 @@ from course_utils.core.checks import (
     Prediction,
     Think,
     Wrong,
+    as_scalar,
     expect_callable,
     expect_close,
     register,
@@ -71,7 +72,7 @@ def _test_gradient_penalty(answer) -> None:
     def bumpy(x):   # its gradient 1.4 x differs from sample to sample
         return (x.reshape(len(x), -1) ** 2).sum(1) * 0.7
 
-    got = float(answer(bumpy, real, fake, t).detach())
+    got = as_scalar(answer(bumpy, real, fake, t), "the penalty of f(x) = 0.7 |x|^2")
     mix = t * real + (1 - t) * fake
     one_norm = float(((1.4 * mix).norm() - 1) ** 2)
     if abs(got - one_norm) < 1e-9:
@@ -180,13 +181,13 @@ def _test_wasserstein_1d(answer) -> None:
     expect_callable(answer, "wasserstein_1d")
     x = torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64)
     y = torch.tensor([2.0, 0.0, 1.0], dtype=torch.float64)
-    if abs(float(answer(x, y))) > 1e-12:
+    if abs(as_scalar(answer(x, y), "wasserstein_1d(...)")) > 1e-12:
         raise Wrong("[0, 1, 2] and [2, 0, 1] are the same distribution (the same "
                     "values in another order), so W_1 is 0: sort both samples "
                     "before matching them.")
     u = torch.tensor([0.0, 0.0, 0.0, 2.0], dtype=torch.float64)
     v = torch.zeros(4, dtype=torch.float64)
-    value = float(answer(u, v))
+    value = as_scalar(answer(u, v), "wasserstein_1d(...)")
     if abs(value - 2.0) < 1e-9:
         raise Wrong("for [0, 0, 0, 2] against [0, 0, 0, 0] you return 2, the "
                     "largest move; W_1 averages the moves over all the mass: a "
@@ -199,7 +200,7 @@ def _test_wasserstein_1d(answer) -> None:
     g = torch.Generator().manual_seed(0)
     a = torch.randn(5000, generator=g, dtype=torch.float64)
     b = 2 * torch.randn(5000, generator=g, dtype=torch.float64) + 3
-    expect_close(float(answer(a, b)), wasserstein_1d(a, b),
+    expect_close(as_scalar(answer(a, b), "wasserstein_1d(...)"), wasserstein_1d(a, b),
                  "W_1 between samples of N(0, 1) and N(3, 2^2)", rtol=1e-9)
 
 

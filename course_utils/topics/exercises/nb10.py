@@ -6,6 +6,7 @@ copies it into the notebook's solution cell.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -15,6 +16,7 @@ from course_utils.core.checks import (
     Prediction,
     Think,
     Wrong,
+    as_scalar,
     expect_callable,
     expect_close,
     expect_number,
@@ -113,9 +115,10 @@ def _test_bits_per_dim(answer) -> None:
         raise Wrong("you multiplied by ln 2: log2 p = ln p / ln 2, so divide.")
     expect_close(value, 1.0, "784 ln 2 nats on a 784-pixel image (one bit per "
                  "pixel)")
-    expect_close(float(answer(250.0, 784)), 250 / (784 * math.log(2)),
-                 "250 nats on a 28x28 image", rtol=1e-9)
-    expect_close(float(answer(3000.0, 3072)), 3000 / (3072 * math.log(2)),
+    expect_close(as_scalar(answer(250.0, 784), "bits_per_dim(...)"),
+                 250 / (784 * math.log(2)), "250 nats on a 28x28 image", rtol=1e-9)
+    expect_close(as_scalar(answer(3000.0, 3072), "bits_per_dim(...)"),
+                 3000 / (3072 * math.log(2)),
                  "3000 nats on a 32x32 colour image (3072 dimensions)", rtol=1e-9)
 
 
@@ -203,8 +206,10 @@ def rows_processed(height, width, reach):
     return width * sum(min(row, reach) + 1 for row in range(height))
 
 
+@functools.lru_cache(maxsize=8)
 def _measured_rows(height, width, layers) -> tuple[int, int]:
-    """Run PixelCNN.sample on a tiny model and count the rows its network sees."""
+    """Run PixelCNN.sample on a tiny model and count the rows its network sees
+    (once per size: a check may run many times)."""
     with torch.random.fork_rng():   # leaves the notebook's random state
         torch.manual_seed(0)
         model = PixelCNN(channels=2, layers=layers, first_kernel=3, kernel=3,
