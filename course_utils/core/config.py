@@ -141,10 +141,15 @@ def env_setting(name: str) -> Any:
         raise KeyError(f"{name} is not one of the course's settings: add it to "
                        "config.SETTINGS first.")
     text = os.environ.get(name, "").strip()
-    if not text:
-        return None
+    return parse_setting(name, text) if text else None
+
+
+def parse_setting(name: str, text: str) -> Any:
+    """``text`` parsed as the value of the ``COURSE_*`` variable ``name``, without
+    reading or setting the environment; :class:`ConfigError` (one line) for a
+    value the variable does not accept, the empty one included."""
     setting = SETTINGS[name]
-    value = setting.parse(text)
+    value = setting.parse(text.strip()) if text.strip() else None
     if value is None:
         raise ConfigError(f"{name}={text}: expected {setting.accepts} (for example "
                           f"{name}={setting.example}).")
