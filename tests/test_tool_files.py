@@ -5,7 +5,10 @@ language before it changes anything."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -37,3 +40,71 @@ def test_use_language_round_trips(monkeypatch):
     assert use_language("EN") == "en" and language() == "en"
     assert translate(message) == message and os.environ["COURSE_LANG"] == "en"
     assert use_language("he") == "he" and translate(message) != message
+
+
+# Generated files changed by hand -------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+#: a checkout's folder with a space and Hebrew letters in its name
+ODD = "קורס dgm"
+
+
+@pytest.fixture
+def hebrew_checkout(tmp_path, monkeypatch):
+    """A checkout with two notebooks and their catalogs, that translate builds."""
+    from course_utils.tools import translate
+
+    base = tmp_path / ODD
+    (base / "notebooks").mkdir(parents=True)
+    (base / "translations" / "he").mkdir(parents=True)
+    for stem in ("00_start_here", "05_gaussian_kl"):
+        shutil.copy(ROOT / "notebooks" / f"{stem}.ipynb", base / "notebooks")
+        shutil.copy(ROOT / "translations" / "he" / f"{stem}.po",
+                    base / "translations" / "he")
+    for name in ("README", "course_utils"):
+        shutil.copy(ROOT / "translations" / "he" / f"{name}.po",
+                    base / "translations" / "he")
+    shutil.copy(ROOT / "README.md", base)
+    monkeypatch.setattr(translate, "root", lambda: base)
+    assert translate.main(["build"]) == 0
+    return base
+
+
+def _change_code(path: Path, old: str, new: str) -> None:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if c["cell_type"] == "code"
+                and old in "".join(c["source"]))
+    cell["source"] = "".join(cell["source"]).replace(old, new)
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+def test_translate_build_keeps_a_hand_edited_hebrew_notebook(hebrew_checkout,
+                                                              capsys):
+    from course_utils.tools import translate
+
+    base = hebrew_checkout
+    hebrew = base / "notebooks" / "hebrew" / "05_gaussian_kl.ipynb"
+    edited = hebrew.read_text(encoding="utf-8").replace("cfg = setup()",
+                                                        "cfg = setup()  # mine")
+    hebrew.write_text(edited, encoding="utf-8")
+    readme = base / "README.he.md"
+    readme.write_text(readme.read_text(encoding="utf-8") + "\nmy note\n",
+                      encoding="utf-8")
+    _change_code(base / "notebooks" / "05_gaussian_kl.ipynb", "cfg = setup()",
+                 "cfg = setup()  # new")
+    capsys.readouterr()
+    assert translate.main(["build"]) == 1
+    err = capsys.readouterr().err
+    assert hebrew.read_text(encoding="utf-8") == edited
+    assert "my note" in readme.read_text(encoding="utf-8")
+    assert f"KEPT      {hebrew}" in err and "README.he.md" in err
+    # the other notebook, untouched by hand, is still built
+    assert "# new" in (base / "notebooks" / "hebrew" / "student" /
+                       "05_gaussian_kl.ipynb").read_text(encoding="utf-8")
+    assert translate.main(["build", "--force"]) == 0
+    (copy,) = (hebrew.parent / "backups").glob("05_gaussian_kl-*.ipynb")
+    assert copy.read_text(encoding="utf-8") == edited
+    assert "# new" in hebrew.read_text(encoding="utf-8")
+    assert "my note" not in readme.read_text(encoding="utf-8")
+    assert translate.main(["build"]) == 0 and translate.main(
+        ["build", "--check"]) == 0
