@@ -108,3 +108,27 @@ def test_translate_build_keeps_a_hand_edited_hebrew_notebook(hebrew_checkout,
     assert "my note" not in readme.read_text(encoding="utf-8")
     assert translate.main(["build"]) == 0 and translate.main(
         ["build", "--check"]) == 0
+
+
+def test_export_keeps_a_hand_edited_module(tmp_path, capsys):
+    from course_utils.tools import export
+
+    root = tmp_path / ODD
+    item = next(e for e in export.EXPORTS if e.module.endswith("gaussian_kl.py"))
+    (root / "notebooks").mkdir(parents=True)
+    shutil.copy(ROOT / "notebooks" / item.notebook, root / "notebooks")
+    module = root / item.module
+    module.parent.mkdir(parents=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(export, "EXPORTS", (item,))
+        assert export.write_all(root) == [module]
+        edited = module.read_text(encoding="utf-8") + "# my fix\n"
+        module.write_text(edited, encoding="utf-8")
+        _change_code(root / "notebooks" / item.notebook, "def ", "def  ")
+        kept: list[str] = []
+        assert export.write_all(root, kept=kept) == [] and len(kept) == 1
+        assert module.read_text(encoding="utf-8") == edited
+        assert str(module) in kept[0] and "#| export" in kept[0]
+        assert export.write_all(root, force=True) == [module]
+        (copy,) = (module.parent / "backups").glob("gaussian_kl-*.py")
+        assert copy.read_text(encoding="utf-8") == edited

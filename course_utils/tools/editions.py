@@ -147,7 +147,7 @@ def generate(src_dir: Path, out_dir: Path, force: bool = False,
         raise EditionError(f"--out {out_dir} is the lecturer notebooks' folder: the "
                            "student edition would overwrite them. Choose another "
                            "folder (the default is notebooks/student).")
-    guard = Guard(out_dir, force=force, manifest=MANIFEST)
+    guard = Guard(out_dir, force=force, manifest=MANIFEST, adopt=False)
     for path in notebooks:
         nb = load_notebook(path)
         guard.write(out_dir / path.name,

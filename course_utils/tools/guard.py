@@ -10,11 +10,11 @@ cell, the solution cells, the time paragraph). Before writing again it compares
 the file on disk with that record. A file, or owned part, that differs from what
 the tool last wrote was changed by hand: it is kept and reported, never
 overwritten. ``force`` replaces it after copying the file to
-``backups/<name>-<date>-<time><suffix>`` beside it. A whole file the record does
-not know is kept too (it may be someone's own file of that name); an owned part
-the record does not know is the tool's (it was there before the tool kept
-records). A notebook that JupyterLab saved again without a change counts as
-unchanged: notebooks are compared by content, not by bytes or key order.
+``backups/<name>-<date>-<time><suffix>`` beside it. A file the record does not
+know is the tool's, written before it kept records (``adopt``), except in a
+student's folder, where it may be the student's own file of that name. A
+notebook that JupyterLab saved again without a change counts as unchanged:
+notebooks are compared by content, not by bytes or key order.
 
 A folder that cannot be written is one :class:`PublishError` naming it.
 """
@@ -103,8 +103,9 @@ class Guard:
     """Writes the generated files of one folder and keeps its manifest."""
 
     def __init__(self, folder: str | Path, force: bool = False,
-                 manifest: str = MANIFEST):
+                 manifest: str = MANIFEST, adopt: bool = True):
         self.folder = Path(folder)
+        self.adopt = adopt
         self.path = self.folder / manifest
         self.force = force
         self.report: dict[str, list] = {"written": [], "unchanged": [], "kept": [],
@@ -134,7 +135,7 @@ class Guard:
             recorded = self.record.get(key)
             legacy = hashlib.sha256(on_disk.encode()).hexdigest()  # bytes' hash
             ours = (recorded in (current, legacy) or current == digest(mine(text))
-                    or (part is not None and recorded is None))
+                    or (recorded is None and self.adopt))
             if not ours and not self.force:
                 self.report["kept"].append(target.name)
                 return "kept"

@@ -64,9 +64,9 @@ def load_notebook(path: str | Path) -> dict:
             f"{path} is a notebook of nbformat {version}; the course reads nbformat "
             f"4: convert it with jupyter nbconvert --to notebook --nbformat 4 "
             f"--inplace {path}")
-    if version is None or not isinstance(nb.get("cells"), list):
-        raise PublishError(f"{path} is JSON but not a notebook (no nbformat and "
-                           f"list of cells): {fix}.")
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise PublishError(f"{path} is JSON but not a notebook (it has no list of "
+                           f"cells): {fix}.")
     return nb
 
 
