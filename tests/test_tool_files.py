@@ -132,3 +132,61 @@ def test_export_keeps_a_hand_edited_module(tmp_path, capsys):
         assert export.write_all(root, force=True) == [module]
         (copy,) = (module.parent / "backups").glob("gaussian_kl-*.py")
         assert copy.read_text(encoding="utf-8") == edited
+
+
+def _edit_cell(path: Path, keep, old: str, new: str) -> str:
+    """Replace ``old`` by ``new`` in the first cell ``keep`` picks; the new text."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if keep(c))
+    cell["source"] = "".join(cell["source"]).replace(old, new)
+    text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    path.write_text(text, encoding="utf-8")
+    return text
+
+
+def _lecturer_copy(tmp_path, name: str = "05_gaussian_kl.ipynb") -> Path:
+    folder = tmp_path / ODD / "notebooks"
+    folder.mkdir(parents=True)
+    return Path(shutil.copy(ROOT / "notebooks" / name, folder))
+
+
+def test_exercises_keeps_a_solution_cell_edited_in_the_notebook(tmp_path, capsys):
+    from course_utils.tools import exercises
+
+    path = _lecturer_copy(tmp_path)
+    assert exercises.main([str(path)]) == 0  # records the solution cells
+    edited = _edit_cell(path, lambda c: "solution" in c["metadata"].get("tags", [])
+                        and c["cell_type"] == "code", "", "# mine\n")
+    assert exercises.main([str(path)]) == 1
+    assert path.read_text(encoding="utf-8") == edited
+    assert f"KEPT      {path}" in capsys.readouterr().err
+    assert exercises.main(["--force", str(path)]) == 0
+    assert "# mine" not in path.read_text(encoding="utf-8")
+    assert exercises.main(["--check", str(path)]) == 0
+
+
+def test_timing_write_keeps_a_hand_edited_time_paragraph(tmp_path, capsys):
+    from course_utils.tools import timing
+
+    path = _lecturer_copy(tmp_path)
+    assert timing.main(["--static", "--write", str(path)]) == 0
+    edited = _edit_cell(path, timing._learn_cell, "**Time** (minutes): about",
+                        "**Time** (minutes): my guess, about")
+    assert timing.main(["--static", "--write", str(path)]) == 1
+    assert path.read_text(encoding="utf-8") == edited
+    assert timing.main(["--static", "--write", "--force", str(path)]) == 0
+    assert "my guess" not in path.read_text(encoding="utf-8")
+    assert list((path.parent / "backups").glob("05_gaussian_kl-*.ipynb"))
+
+
+def test_prepare_keeps_a_hand_edited_colab_cell(tmp_path, capsys):
+    from course_utils.tools import prepare, publish
+
+    path = _lecturer_copy(tmp_path)
+    assert publish.main(["prepare", str(path)]) == 0
+    edited = _edit_cell(path, prepare.is_colab_cell, "import sys",
+                        "import sys  # mine")
+    assert publish.main(["prepare", str(path)]) == 1
+    assert path.read_text(encoding="utf-8") == edited
+    assert publish.main(["prepare", "--force", str(path)]) == 0
+    assert publish.main(["prepare", "--check", str(path)]) == 0

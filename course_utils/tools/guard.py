@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from course_utils.tools.notebooks import PublishError
+from course_utils.tools.notebooks import PublishError, cell_source
 
 MANIFEST = ".generated.json"
 BACKUPS = "backups"
@@ -68,6 +68,19 @@ def backup(target: Path) -> Path:
         folder.mkdir(exist_ok=True)
         shutil.copy2(target, copy_path)
     return copy_path
+
+
+def cells_part(keep: Callable[[dict], bool],
+               pick: Callable[[dict], str] = cell_source) -> Callable[[str], str]:
+    """The part of a notebook's text that a tool owns: ``pick`` of each cell that
+    ``keep`` chooses (by default the cell's source); the text itself when it is
+    no notebook."""
+    def part(text: str) -> str:
+        try:
+            return json.dumps([pick(c) for c in json.loads(text)["cells"] if keep(c)])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return text
+    return part
 
 
 class writable:
@@ -117,11 +130,13 @@ class Guard:
         self.record: dict[str, str] = record if isinstance(record, dict) else {}
 
     def write(self, target: str | Path, text: str, owner: str = "",
-              part: Callable[[str], str] | None = None) -> str:
+              part: Callable[[str], str] | None = None, exact: bool = False) -> str:
         """Write ``text`` to ``target`` unless that loses a hand edit; return
         ``"written"``, ``"unchanged"`` or ``"kept"`` (also listed in
         :attr:`report`, by file name). ``owner`` and ``part`` name the tool and
-        the part of the file it owns; without them the tool owns the whole file."""
+        the part of the file it owns; without them the tool owns the whole file.
+        A notebook of unchanged content keeps its layout on disk, unless
+        ``exact`` (the tool's layout is what a check compares)."""
         target = Path(target)
         key = f"{target.name}#{owner}" if owner else target.name
         mine = part or (lambda whole: whole)
@@ -141,7 +156,7 @@ class Guard:
                 return "kept"
             if not ours:
                 self.report["backups"].append(str(backup(target)))
-        if on_disk != text:
+        if outcome == "written" or (exact and on_disk != text):
             with writable(target.parent):
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")

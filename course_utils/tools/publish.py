@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from course_utils.tools.assets import fetch_assets, missing_assets
+from course_utils.tools.guard import Guard
 from course_utils.tools.notebooks import PublishError, repo_path, select_notebooks
 from course_utils.tools.prepare import prepare_file
 from course_utils.tools.site import export
@@ -37,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("prepare", help="badge, Colab cell and slide metadata")
     p.add_argument("notebooks", nargs="*", help="default: notebooks/NN_*.ipynb")
     p.add_argument("--check", action="store_true", help="report only, change nothing")
+    p.add_argument("--force", action="store_true",
+                   help="replace a Colab cell edited by hand too (backup kept)")
     a = sub.add_parser("assets", help="fetch reveal.js and MathJax (npm) once")
     a.add_argument("--dir", type=Path, default=None, help="default: web_assets_dir()")
     for kind, out, what in (("slides", "slides", "offline reveal.js slides"),
@@ -53,8 +56,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
     pending = 0
+    guards: dict[Path, Guard] = {}
     for path in select_notebooks(args.notebooks):
-        found = prepare_file(path, check=args.check)
+        guard = guards.setdefault(path.parent, Guard(path.parent, args.force))
+        found = prepare_file(path, check=args.check, guard=guard)
         if found:
             pending += 1
             verb = "needs" if args.check else "prepared"
@@ -65,7 +70,18 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
         print(f"{pending} notebook(s) not prepared: run python -m "
               "course_utils.tools.publish prepare", file=sys.stderr)
         return 1
-    return 0
+    return _saved(guards.values())
+
+
+def _saved(guards) -> int:
+    """Save each guard's record; 1 when a file was kept (said on stderr)."""
+    kept = []
+    for guard in guards:
+        guard.save()
+        kept += guard.kept_lines()
+    for line in kept:
+        print(line, file=sys.stderr)
+    return 1 if kept else 0
 
 
 def _cmd_assets(args: argparse.Namespace) -> int:

@@ -326,7 +326,7 @@ def build(lang: str = LANG, force: bool = False) -> tuple[list[Path], list[str]]
                     path.write_bytes(data)
         elif path.parent != student:
             guard = guards.setdefault(path.parent, Guard(path.parent, force))
-            guard.write(path, data.decode("utf-8"))
+            guard.write(path, data.decode("utf-8"), exact=True)
     report = generate(edition_dir(), student, force, student_banner_for(lang),
                       badge=lambda name: _badge(name, "student"))
     kept = []
