@@ -2,6 +2,7 @@
 
     python -m course_utils.tools.publish prepare   # badge, Colab cell, slide types
     python -m course_utils.tools.publish prepare --check   # report what is missing
+    python -m course_utils.tools.publish release v1.0   # Colab cells install v1.0
     python -m course_utils.tools.publish assets    # fetch reveal.js, MathJax once
     python -m course_utils.tools.publish slides    # offline reveal.js slides
     python -m course_utils.tools.publish html      # executed HTML copy
@@ -23,9 +24,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from course_utils.core.errors import CourseError
 from course_utils.tools.assets import fetch_assets, missing_assets
 from course_utils.tools.guard import Guard
-from course_utils.tools.notebooks import PublishError, repo_path, select_notebooks
+from course_utils.tools.links import set_ref
+from course_utils.tools.notebooks import (
+    lecturer_notebooks,
+    repo_path,
+    select_notebooks,
+)
 from course_utils.tools.prepare import prepare_file
 from course_utils.tools.site import export
 
@@ -40,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="report only, change nothing")
     p.add_argument("--force", action="store_true",
                    help="replace a Colab cell edited by hand too (backup kept)")
+    r = sub.add_parser("release", help="pin every notebook's Colab cell to a "
+                       "version (a tag; main on the main branch)")
+    r.add_argument("ref", help="the tag or branch, such as v1.0 or main")
+    r.add_argument("--force", action="store_true",
+                   help="replace notebooks changed by hand too (backups kept)")
     a = sub.add_parser("assets", help="fetch reveal.js and MathJax (npm) once")
     a.add_argument("--dir", type=Path, default=None, help="default: web_assets_dir()")
     for kind, out, what in (("slides", "slides", "offline reveal.js slides"),
@@ -84,6 +96,31 @@ def _saved(guards) -> int:
     return 1 if kept else 0
 
 
+def _cmd_release(args: argparse.Namespace) -> int:
+    """Write the version into the course, then every notebook that shows it: the
+    lecturer notebooks, the student edition and the Hebrew edition."""
+    # translate needs polib (a maintainer's package); only this command needs it
+    from course_utils.tools import translate
+    from course_utils.tools.editions import generate
+
+    ref = set_ref(args.ref)
+    lecturer = translate.root() / "notebooks"
+    guards = {lecturer: Guard(lecturer, args.force)}
+    for path in lecturer_notebooks(lecturer):
+        prepare_file(path, guard=guards[lecturer])
+    status = _saved(guards.values())
+    report = generate(lecturer, lecturer / "student", force=args.force)
+    written, kept = translate.build(force=args.force)
+    kept += [f"KEPT      {lecturer / 'student' / name}: changed by hand, not "
+             "overwritten (--force replaces it, keeping a backup)"
+             for name in report["kept"]]
+    for line in kept:
+        print(line, file=sys.stderr)
+    print(f"the Colab cells install {ref}; {len(report['written']) + len(written)} "
+          "edition file(s) rewritten")
+    return 1 if kept or status else 0
+
+
 def _cmd_assets(args: argparse.Namespace) -> int:
     print(f"web assets ready in {fetch_assets(args.dir)}")
     return 0
@@ -98,7 +135,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 1 if report["failed"] else 0
 
 
-COMMANDS = {"prepare": _cmd_prepare, "assets": _cmd_assets,
+COMMANDS = {"prepare": _cmd_prepare, "release": _cmd_release, "assets": _cmd_assets,
             "slides": _cmd_export, "html": _cmd_export}
 
 
@@ -107,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except PublishError as err:
+    except CourseError as err:  # PublishError, or an edition it cannot write
         print(f"error: {err}", file=sys.stderr)
         return 2
 
