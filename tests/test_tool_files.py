@@ -8,11 +8,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
+import types
 from pathlib import Path
 
 import pytest
 
 from course_utils.core.errors import ConfigError
+from course_utils.tools.notebooks import PublishError
 
 # use_language -------------------------------------------------------------------
 
@@ -190,3 +193,59 @@ def test_prepare_keeps_a_hand_edited_colab_cell(tmp_path, capsys):
     assert path.read_text(encoding="utf-8") == edited
     assert publish.main(["prepare", "--force", str(path)]) == 0
     assert publish.main(["prepare", "--check", str(path)]) == 0
+
+
+# The Colab cell's version ---------------------------------------------------------
+
+def _colab_calls(monkeypatch) -> list:
+    from course_utils.tools import links
+
+    calls = []
+    fake = types.SimpleNamespace(run=lambda cmd, **kw: calls.append(cmd))
+    monkeypatch.setitem(sys.modules, "subprocess", fake)
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("colab"))
+    monkeypatch.setattr(os.path, "isdir", lambda p: False)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    exec(compile(links.colab_cell_source(), "colab-cell", "exec"), {})
+    return calls
+
+
+def test_the_colab_cell_clones_the_notebooks_version(monkeypatch, tmp_path):
+    from course_utils.tools import links
+
+    clone = _colab_calls(monkeypatch)[0]
+    assert clone[clone.index("--branch") + 1] == links.course_ref() == "main"
+    monkeypatch.setattr(links, "ref_file", lambda: tmp_path / ".course-ref")
+    links.set_ref("v1.2")
+    clone = _colab_calls(monkeypatch)[0]
+    assert clone[clone.index("--branch") + 1] == "v1.2"
+    assert clone[-2:] == [links.REPO, links.COLAB_DIR]
+    for bad in ("", "v1 2", "../x", "-x", "a..b"):
+        with pytest.raises(PublishError, match="not a branch or tag"):
+            links.set_ref(bad)
+    assert links.course_ref() == "v1.2"
+
+
+def test_release_pins_every_notebooks_colab_cell(hebrew_checkout, monkeypatch,
+                                                capsys):
+    from course_utils.tools import editions, links, prepare, publish, translate
+
+    base = hebrew_checkout
+    monkeypatch.setattr(links, "ref_file", lambda: base / ".course-ref")
+    notebooks = base / "notebooks"
+    editions.generate(notebooks, notebooks / "student")
+    before = {p: p.read_bytes() for p in notebooks.rglob("*.ipynb")}
+    assert len(before) == 8  # two notebooks in four editions
+    assert publish.main(["release", "v9.9"]) == 0
+    for path in before:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        (cell,) = [c for c in nb["cells"] if prepare.is_colab_cell(c)]
+        assert 'COURSE_REF = "v9.9"' in "".join(cell["source"]), path
+    assert publish.main(["prepare", "--check", *map(str, notebooks.glob("0*"))]) == 0
+    assert editions.stale(notebooks, notebooks / "student") == []
+    assert translate.stale_outputs() == []
+    assert publish.main(["release", "main"]) == 0  # back on the main branch
+    assert {p: p.read_bytes() for p in before} == before
+    assert publish.main(["release", "v 1"]) == 2
+    assert "not a branch or tag" in capsys.readouterr().err
