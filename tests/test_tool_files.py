@@ -249,3 +249,79 @@ def test_release_pins_every_notebooks_colab_cell(hebrew_checkout, monkeypatch,
     assert {p: p.read_bytes() for p in before} == before
     assert publish.main(["release", "v 1"]) == 2
     assert "not a branch or tag" in capsys.readouterr().err
+
+
+# Files a tool cannot read or write --------------------------------------------------
+
+BAD = {
+    "invalid JSON": (b'{"cells": [', "is not valid JSON (line 1"),
+    "nbformat 3": (json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+                               "worksheets": []}).encode(), "nbformat 3"),
+    "not UTF-8": ('{"nbformat": 4, "cells": [], "x": "é"}'.encode("latin-1"),
+                  "is not UTF-8 text (byte 35)"),
+}
+NAME = "05_gaussian_kl.ipynb"
+
+
+def _run_tool(tool: str, base: Path, monkeypatch) -> int:
+    from course_utils.tools import editions, exercises, export, publish, timing
+    from course_utils.tools import translate
+
+    path = base / "notebooks" / NAME
+    if tool == "translate":
+        monkeypatch.setattr(translate, "root", lambda: base)
+        return translate.main(["build"])
+    if tool == "export":
+        monkeypatch.setattr(export, "ROOT", base)
+        monkeypatch.setattr(export, "EXPORTS", tuple(
+            e for e in export.EXPORTS if e.notebook == NAME))
+        return export.main([])
+    return {"editions": lambda: editions.main(["--src", str(path.parent), "--out",
+                                               str(path.parent / "student")]),
+            "exercises": lambda: exercises.main([str(path)]),
+            "timing": lambda: timing.main(["--static", "--write", str(path)]),
+            "prepare": lambda: publish.main(["prepare", str(path)])}[tool]()
+
+
+TOOLS = ("editions", "translate", "exercises", "export", "timing", "prepare")
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+@pytest.mark.parametrize("bad", BAD, ids=list(BAD))
+def test_a_notebook_a_tool_cannot_read_is_one_line_naming_it(hebrew_checkout, tool,
+                                                              bad, monkeypatch,
+                                                              capsys):
+    data, said = BAD[bad]
+    path = hebrew_checkout / "notebooks" / NAME
+    path.write_bytes(data)
+    capsys.readouterr()
+    assert _run_tool(tool, hebrew_checkout, monkeypatch) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err, err
+    assert str(path) in err and said in err, err
+    assert path.read_bytes() == data  # and nothing written over it
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_a_folder_a_tool_cannot_write_is_one_line(hebrew_checkout, tool,
+                                                  monkeypatch, capsys):
+    path = hebrew_checkout / "notebooks" / NAME
+    # edit what each tool writes, so that each has something to write
+    _edit_cell(path, lambda c: c["cell_type"] == "code" and "#| export" in
+               "".join(c["source"]), "#| export\n", "#| export\n# changed\n")
+    _edit_cell(path, lambda c: "solution" in c["metadata"].get("tags", []), "",
+               "# changed\n")
+    for name in ("Colab set-up", "What you will learn"):
+        _edit_cell(path, lambda c, name=name: name.split()[0] in "".join(c["source"]),
+                   "", "# changed\n" if name.startswith("Colab") else "")
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "write_text", refuse)
+    monkeypatch.setattr(Path, "write_bytes", refuse)
+    capsys.readouterr()
+    assert _run_tool(tool, hebrew_checkout, monkeypatch) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err, err
+    assert "cannot write in " in err and "Permission denied" in err, err

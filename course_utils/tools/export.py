@@ -90,8 +90,9 @@ def exported_cells(notebook: Path) -> list[str]:
     return sources
 
 
-def module_text(export: Export, root: Path = ROOT) -> str:
+def module_text(export: Export, root: Path | None = None) -> str:
     """The text of the generated module ``export.module``."""
+    root = root or ROOT  # read when called: a test may point it elsewhere
     cells = exported_cells(root / "notebooks" / export.notebook)
     if not cells:
         raise ExportError(f"{export.notebook} has no cell marked {MARK!r}; mark the "
@@ -103,8 +104,9 @@ def module_text(export: Export, root: Path = ROOT) -> str:
     return doc + "\n" + "\n\n\n".join(cells) + "\n"
 
 
-def stale(root: Path = ROOT) -> list[Export]:
+def stale(root: Path | None = None) -> list[Export]:
     """The exports whose module differs from what its notebook generates."""
+    root = root or ROOT  # read when called: a test may point it elsewhere
     out = []
     for export in EXPORTS:
         path = root / export.module
@@ -114,11 +116,12 @@ def stale(root: Path = ROOT) -> list[Export]:
     return out
 
 
-def write_all(root: Path = ROOT, force: bool = False,
+def write_all(root: Path | None = None, force: bool = False,
               kept: list[str] | None = None) -> list[Path]:
     """Write every generated module that changed; return their paths. A module
     edited by hand since it was written is kept, with a line in ``kept``
     (``force``: replaced, after a backup; see :mod:`course_utils.tools.guard`)."""
+    root = root or ROOT  # read when called: a test may point it elsewhere
     guards: dict[Path, Guard] = {}
     for export in EXPORTS:  # the unchanged ones too, so that each is recorded
         path = root / export.module
