@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -264,8 +265,14 @@ NAME = "05_gaussian_kl.ipynb"
 
 
 def _run_tool(tool: str, base: Path, monkeypatch) -> int:
-    from course_utils.tools import editions, exercises, export, publish, timing
-    from course_utils.tools import translate
+    from course_utils.tools import (
+        editions,
+        exercises,
+        export,
+        publish,
+        timing,
+        translate,
+    )
 
     path = base / "notebooks" / NAME
     if tool == "translate":
@@ -325,3 +332,25 @@ def test_a_folder_a_tool_cannot_write_is_one_line(hebrew_checkout, tool,
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "Traceback" not in err, err
     assert "cannot write in " in err and "Permission denied" in err, err
+
+
+def test_a_kept_notebook_is_named_under_lc_all_c(tmp_path):
+    """A maintainer's shell without a UTF-8 locale still reads, writes and names
+    the notebooks, in a folder with a space and Hebrew letters in its name."""
+    src = tmp_path / ODD / "notebooks"
+    src.mkdir(parents=True)
+    shutil.copy(ROOT / "notebooks" / NAME, src)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG",
+                                                                    "PYTHONIO"))}
+    env.update(LC_ALL="C", PYTHONPATH=str(ROOT))
+    command = [sys.executable, "-m", "course_utils.tools.editions", "--src",
+               str(src), "--out", str(src / "student")]
+    assert subprocess.run(command, env=env, cwd=tmp_path).returncode == 0
+    target = src / "student" / NAME
+    target.write_text(target.read_text(encoding="utf-8").replace(
+        "cfg = setup()", "cfg = setup()  # שלי"), encoding="utf-8")
+    _change_code(src / NAME, "cfg = setup()", "cfg = setup()  # new")
+    done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True)
+    assert done.returncode == 1, done.stderr
+    assert f"KEPT      {target}".encode() in done.stderr
+    assert "# שלי" in target.read_text(encoding="utf-8")
