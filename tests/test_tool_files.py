@@ -233,7 +233,7 @@ def test_release_pins_every_notebooks_colab_cell(hebrew_checkout, monkeypatch,
     from course_utils.tools import editions, links, prepare, publish, translate
 
     base = hebrew_checkout
-    monkeypatch.setattr(links, "ref_file", lambda: base / ".course-ref")
+    monkeypatch.setattr(links, "ref_file", lambda: base / "notebooks" / ".course-ref")
     notebooks = base / "notebooks"
     editions.generate(notebooks, notebooks / "student")
     before = {p: p.read_bytes() for p in notebooks.rglob("*.ipynb")}

@@ -123,6 +123,8 @@ class Guard:
         self.force = force
         self.report: dict[str, list] = {"written": [], "unchanged": [], "kept": [],
                                         "backups": []}
+        #: the same as :attr:`report`, by path (a guard may write outside folder)
+        self.paths: dict[str, list[Path]] = {"written": [], "kept": []}
         try:
             record = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -153,6 +155,7 @@ class Guard:
                     or (recorded is None and self.adopt))
             if not ours and not self.force:
                 self.report["kept"].append(target.name)
+                self.paths["kept"].append(target)
                 return "kept"
             if not ours:
                 self.report["backups"].append(str(backup(target)))
@@ -162,6 +165,8 @@ class Guard:
                 target.write_text(text, encoding="utf-8")
         self.record[key] = digest(mine(text))
         self.report[outcome].append(target.name)
+        if outcome == "written":
+            self.paths["written"].append(target)
         return outcome
 
     def save(self) -> None:
@@ -176,6 +181,5 @@ class Guard:
         """One line per kept file, saying why and what to do."""
         advice = advice or ("Move your change to its source, or run again with "
                             "--force (which keeps a backup).")
-        return [f"KEPT      {self.folder / name}: changed by hand since it was "
-                f"generated, so it was not overwritten. {advice}"
-                for name in self.report["kept"]]
+        return [f"KEPT      {path}: changed by hand since it was generated, so it "
+                f"was not overwritten. {advice}" for path in self.paths["kept"]]

@@ -21,9 +21,9 @@ REPO = "https://github.com/dgm-course/deep-generative-models"
 BRANCH = "main"
 #: Where the Colab cell clones the course.
 COLAB_DIR = "/content/deep-generative-models"
-#: The file (at the repository's root) that names the version of the course the
-#: notebooks' Colab cells install: a branch or a tag, :data:`BRANCH` when absent.
-REF_NAME = ".course-ref"
+#: The file (in notebooks/) that names the version of the course the notebooks'
+#: Colab cells install: a branch or a tag, :data:`BRANCH` when absent.
+REF_NAME = "notebooks/.course-ref"
 _REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 

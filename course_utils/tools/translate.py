@@ -316,7 +316,8 @@ def build(lang: str = LANG, force: bool = False) -> tuple[list[Path], list[str]]
     since the last build is reported and kept, unless ``force`` (after a backup).
     """
     files = outputs(lang)
-    guards: dict[Path, Guard] = {}
+    # one record for the edition's notebooks and README.he.md, in notebooks/hebrew/
+    guard = Guard(edition_dir(), force)
     student = edition_dir() / "student"
     for path, data in files.items():
         if path.suffix == ".mo":
@@ -325,14 +326,11 @@ def build(lang: str = LANG, force: bool = False) -> tuple[list[Path], list[str]]
                     path.parent.mkdir(parents=True, exist_ok=True)
                     path.write_bytes(data)
         elif path.parent != student:
-            guard = guards.setdefault(path.parent, Guard(path.parent, force))
             guard.write(path, data.decode("utf-8"), exact=True)
     report = generate(edition_dir(), student, force, student_banner_for(lang),
                       badge=lambda name: _badge(name, "student"))
-    kept = []
-    for guard in guards.values():
-        guard.save()
-        kept += guard.kept_lines()
+    guard.save()
+    kept = guard.kept_lines()
     kept += [f"KEPT      {student / name}: changed by hand, not overwritten (move "
              "it away, or run again with --force, which keeps a backup)"
              for name in report["kept"]]
@@ -342,9 +340,7 @@ def build(lang: str = LANG, force: bool = False) -> tuple[list[Path], list[str]]
         want = files.get(student / name)
         if want is not None and (student / name).read_bytes() != want:
             (student / name).write_bytes(want)
-    written = [folder / name for folder, guard in guards.items()
-               for name in guard.report["written"]]
-    written += [student / name for name in report["written"]]
+    written = guard.paths["written"] + [student / n for n in report["written"]]
     return written, kept
 
 
