@@ -4,6 +4,9 @@
 Colab" badges, the guarded Colab set-up cell of every notebook and the README's
 Binder link are all made from it (rerun ``python -m course_utils.tools.publish
 prepare`` and ``python -m course_utils.tools.editions`` after changing it).
+The Colab cell clones the course at the version in ``notebooks/.course-ref``
+(:func:`course_ref`: ``main`` on the main branch, a tag in a release), which
+``python -m course_utils.tools.publish release TAG`` writes into every notebook.
 
 Two editions: the lecturer notebooks in ``notebooks/`` (with solutions) and the
 student edition in ``notebooks/student/`` (stubs), generated from them. Students

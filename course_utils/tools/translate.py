@@ -24,7 +24,9 @@ anything is); ``build`` writes
   the compiled messages the checks and hints read (:mod:`course_utils.core.i18n`).
 
 Untranslated text is written in English, so a build never fails for a missing
-translation; the tests fail instead (``tests/test_hebrew.py``).
+translation; the tests fail instead (``tests/test_hebrew.py``). A generated file
+changed by hand is kept (exit 1; ``--force`` replaces it, after a backup: see
+:mod:`course_utils.tools.guard`).
 """
 
 from __future__ import annotations
