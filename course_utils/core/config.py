@@ -133,20 +133,19 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
 
 
 def env_setting(name: str) -> Any:
-    """The value of the ``COURSE_*`` variable ``name``, parsed; None when unset.
+    """The ``COURSE_*`` variable ``name``, parsed (:func:`parse_setting`)."""
+    return parse_setting(name, os.environ.get(name, ""))
 
-    Raises :class:`ConfigError` (one line: the variable, its value, what it
-    accepts) for a value the variable does not accept.
-    """
+
+def parse_setting(name: str, text: str) -> Any:
+    """``text`` as a value of ``name``, the environment left alone; None when empty.
+    :class:`ConfigError` (one line: variable, value, what it accepts) if refused."""
     if name not in SETTINGS:
         raise KeyError(f"{name} is not one of the course's settings: add it to "
                        "config.SETTINGS first.")
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return None
-    setting = SETTINGS[name]
-    value = setting.parse(text)
-    if value is None:
+    setting, text = SETTINGS[name], text.strip()
+    value = setting.parse(text) if text else None
+    if value is None and text:
         raise ConfigError(f"{name}={text}: expected {setting.accepts} (for example "
                           f"{name}={setting.example}).")
     return value

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from course_utils.core.config import env_setting
+from course_utils.core.config import SETTINGS, env_setting, parse_setting
 from course_utils.core.errors import ConfigError
 
 DOMAIN = "course_utils"
@@ -260,9 +260,14 @@ RTL_CSS = ('.jp-RenderedHTMLCommon [dir="rtl"] p, .jp-RenderedHTMLCommon [dir="r
 def use_language(lang: str = "he") -> str:
     """Switch the course's messages to ``lang`` for this kernel (sets
     ``COURSE_LANG``); for Hebrew in Jupyter, also align the notebook's Hebrew
-    paragraphs to the right. The first cell of every Hebrew notebook calls it."""
-    os.environ["COURSE_LANG"] = lang
-    env_setting("COURSE_LANG")  # a value it does not accept stops here, in one line
+    paragraphs to the right. The first cell of every Hebrew notebook calls it.
+    A language the course does not speak stops here, in one line, and leaves the
+    language in force as it was."""
+    value = parse_setting("COURSE_LANG", str(lang))
+    if value is None:  # an empty language: refused like any other it does not know
+        raise ConfigError("use_language(''): expected "
+                          f"{SETTINGS['COURSE_LANG'].accepts}.")
+    lang = os.environ["COURSE_LANG"] = value
     if lang == "he":
         try:
             from IPython import get_ipython  # IPython: only inside Jupyter

@@ -1,7 +1,8 @@
 """Google Colab support: what the guarded set-up cell of every notebook runs there.
 
 On Colab the notebook's first code cell (written by
-``python -m course_utils.tools.publish prepare``) clones the course repository and runs
+``python -m course_utils.tools.publish prepare``) clones the course repository at
+the notebook's version (``COURSE_REF``, see :func:`links.course_ref`) and runs
 ``python -m course_utils.tools.colab install`` inside the clone. That command
 
 - installs the course's requirements that Colab lacks, from ``requirements.txt``,

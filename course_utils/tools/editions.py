@@ -40,18 +40,17 @@ from __future__ import annotations
 
 import argparse
 import copy
-import hashlib
 import json
 import re
 import shutil
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from course_utils.core.errors import CourseError
+from course_utils.tools.guard import Guard, writable
 from course_utils.tools.links import colab_badge
-from course_utils.tools.notebooks import cell_source, cell_tags
+from course_utils.tools.notebooks import cell_source, cell_tags, load_notebook
 
 MANIFEST = ".edition-manifest.json"
 STUDENT_BANNER = (
@@ -122,44 +121,9 @@ def student_notebook(nb: dict, name: str = "notebook",
     return out
 
 
-BACKUPS = "backups"
 #: Files copied as they are from the lecturer folder (jupyterlab-rise reads
 #: rise.css beside a notebook).
 COPIED = ("rise.css",)
-
-
-def _canonical(value):
-    """A notebook's content, whatever the writer: a cell's source as one string
-    (a list of lines or a string on disk), and key order left to json's sort."""
-    if isinstance(value, dict):
-        return {k: ("".join(v) if k == "source" and isinstance(v, list)
-                    else _canonical(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_canonical(v) for v in value]
-    return value
-
-
-def _digest(text: str) -> str:
-    """A fingerprint of a notebook's content (not of its bytes)."""
-    try:
-        content = json.dumps(_canonical(json.loads(text)), sort_keys=True)
-    except json.JSONDecodeError:  # not a notebook any more: its bytes, then
-        content = text
-    return hashlib.sha256(content.encode("utf-8")).hexdigest()
-
-
-def _backup(target: Path) -> Path:
-    """Copy ``target`` into ``backups/`` beside it, under a timestamped name."""
-    folder = target.parent / BACKUPS
-    folder.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    copy_path = folder / f"{target.stem}-{stamp}{target.suffix}"
-    n = 1
-    while copy_path.exists():
-        n += 1
-        copy_path = folder / f"{target.stem}-{stamp}-{n}{target.suffix}"
-    shutil.copy2(target, copy_path)
-    return copy_path
 
 
 def _dump(nb: dict) -> str:
@@ -183,39 +147,14 @@ def generate(src_dir: Path, out_dir: Path, force: bool = False,
         raise EditionError(f"--out {out_dir} is the lecturer notebooks' folder: the "
                            "student edition would overwrite them. Choose another "
                            "folder (the default is notebooks/student).")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    manifest_path = out_dir / MANIFEST
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        manifest = {}
-    report: dict[str, list] = {"written": [], "unchanged": [], "kept": [],
-                               "backups": []}
+    guard = Guard(out_dir, force=force, manifest=MANIFEST, adopt=False)
     for path in notebooks:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        text = _dump(student_notebook(nb, path.name, banner,
-                                      badge(path.name) if badge else None))
-        target = out_dir / path.name
-        if target.exists():
-            on_disk = target.read_text(encoding="utf-8")
-            current = _digest(on_disk)
-            if current == _digest(text):
-                report["unchanged"].append(path.name)
-                manifest[path.name] = current
-                continue
-            # manifests written before contents were compared hold the bytes' hash
-            as_written = (manifest.get(path.name) in
-                          (current, hashlib.sha256(on_disk.encode()).hexdigest()))
-            if not as_written:
-                if not force:
-                    report["kept"].append(path.name)
-                    continue
-                report["backups"].append(str(_backup(target)))
-        target.write_text(text, encoding="utf-8")
-        manifest[path.name] = _digest(text)
-        report["written"].append(path.name)
-    manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n",
-                             encoding="utf-8")
+        nb = load_notebook(path)
+        guard.write(out_dir / path.name,
+                    _dump(student_notebook(nb, path.name, banner,
+                                           badge(path.name) if badge else None)))
+    guard.save()
+    report = guard.report
     for name in COPIED:
         source, target = src_dir / name, out_dir / name
         if not source.is_file():
@@ -223,7 +162,8 @@ def generate(src_dir: Path, out_dir: Path, force: bool = False,
         if target.is_file() and target.read_bytes() == source.read_bytes():
             report["unchanged"].append(name)
         else:
-            shutil.copyfile(source, target)
+            with writable(out_dir):
+                shutil.copyfile(source, target)
             report["written"].append(name)
     return report
 
@@ -237,8 +177,7 @@ def stale(src_dir: Path, out_dir: Path) -> list[str]:
     names = set()
     for path in sorted(src_dir.glob("[0-9][0-9]_*.ipynb")):
         names.add(path.name)
-        want = _dump(student_notebook(json.loads(path.read_text(encoding="utf-8")),
-                                      path.name))
+        want = _dump(student_notebook(load_notebook(path), path.name))
         target = out_dir / path.name
         if not target.is_file() or target.read_text(encoding="utf-8") != want:
             found.append(path.name)
@@ -250,6 +189,17 @@ def stale(src_dir: Path, out_dir: Path) -> list[str]:
                                  or target.read_bytes() != source.read_bytes()):
             found.append(name)
     return found
+
+
+def _report_stale(src: Path, out: Path) -> int:
+    found = stale(src, out)
+    for name in found:
+        print(f"out of date: {out / name}", file=sys.stderr)
+    if found:
+        print("run: python -m course_utils.tools.editions", file=sys.stderr)
+    else:
+        print(f"the student edition in {out} is up to date")
+    return 1 if found else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -272,18 +222,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="write nothing; list the files that are out of date "
                              "and exit with 1 if there are any")
     args = parser.parse_args(argv)
-    if args.check:
-        found = stale(args.src, args.out)
-        for name in found:
-            print(f"out of date: {args.out / name}", file=sys.stderr)
-        if found:
-            print("run: python -m course_utils.tools.editions", file=sys.stderr)
-        else:
-            print(f"the student edition in {args.out} is up to date")
-        return 1 if found else 0
     try:
+        if args.check:
+            return _report_stale(args.src, args.out)
         report = generate(args.src, args.out, force=args.force)
-    except EditionError as err:
+    except CourseError as err:  # EditionError, or a file it cannot read or write
         print(f"error: {err}", file=sys.stderr)
         return 2
     for name in report["written"]:

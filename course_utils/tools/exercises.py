@@ -27,7 +27,9 @@ from collections import Counter
 from pathlib import Path
 
 from course_utils.core.checks import KINDS, Exercise
-from course_utils.tools.notebooks import cell_source, cell_tags
+from course_utils.core.errors import CourseError
+from course_utils.tools.guard import Guard, cells_part
+from course_utils.tools.notebooks import cell_source, cell_tags, load_notebook
 
 _HANDLE = re.compile(r"\b(nb\d\d)\.(ex\d+)\.check\(")
 
@@ -135,12 +137,28 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="change nothing")
     parser.add_argument("--kinds", action="store_true", help="count kinds")
+    parser.add_argument("--force", action="store_true",
+                        help="replace solution cells edited in the notebook too, "
+                             "after copying the notebook to backups/ beside it")
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    try:
+        return _run(paths, args)
+    except CourseError as err:  # a notebook it cannot read, a folder it cannot write
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+#: The part of a lecturer notebook this command owns: its solution cells.
+SOLUTIONS = cells_part(lambda cell: "solution" in cell_tags(cell))
+
+
+def _run(paths: list[Path], args: argparse.Namespace) -> int:
     status = 0
+    guards: dict[Path, Guard] = {}
     for path in paths:
-        nb = json.loads(path.read_text(encoding="utf-8"))
+        nb = load_notebook(path)
         if args.kinds:
             counts = kind_counts(nb)
             print(f"{path.name}: {sum(counts.values())} exercises, " + ", ".join(
@@ -151,10 +169,19 @@ def main(argv: list[str] | None = None) -> int:
             for line in found:
                 print(line)
             status |= bool(found)
-        elif found:
-            path.write_text(json.dumps(sync(nb), indent=1, ensure_ascii=False) + "\n",
-                            encoding="utf-8")
+            continue
+        guard = guards.setdefault(path.parent, Guard(path.parent, args.force))
+        text = json.dumps(sync(nb) if found else nb, indent=1, ensure_ascii=False)
+        if guard.write(path, text + "\n", "exercises", SOLUTIONS) == "written":
             print(f"wrote {path}")
+    for guard in guards.values():
+        guard.save()
+        for line in guard.kept_lines(
+                "Its solution cells differ from what this command last wrote: "
+                "move your change into the exercise's module (course_utils/topics/"
+                "exercises/), or run again with --force (which keeps a backup)."):
+            print(line, file=sys.stderr)
+            status = 1
     return status
 
 

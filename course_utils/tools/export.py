@@ -17,12 +17,13 @@ notebook, naming the command that brings them back in step.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from course_utils.core.errors import CourseError
+from course_utils.tools.guard import Guard
+from course_utils.tools.notebooks import load_notebook
 
 MARK = "#| export"
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +78,7 @@ class ExportError(CourseError):
 
 def exported_cells(notebook: Path) -> list[str]:
     """The code of the cells marked ``#| export``, without the mark, in order."""
-    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    nb = load_notebook(notebook)
     sources = []
     for cell in nb["cells"]:
         if cell["cell_type"] != "code":
@@ -89,8 +90,9 @@ def exported_cells(notebook: Path) -> list[str]:
     return sources
 
 
-def module_text(export: Export, root: Path = ROOT) -> str:
+def module_text(export: Export, root: Path | None = None) -> str:
     """The text of the generated module ``export.module``."""
+    root = root or ROOT  # read when called: a test may point it elsewhere
     cells = exported_cells(root / "notebooks" / export.notebook)
     if not cells:
         raise ExportError(f"{export.notebook} has no cell marked {MARK!r}; mark the "
@@ -102,8 +104,9 @@ def module_text(export: Export, root: Path = ROOT) -> str:
     return doc + "\n" + "\n\n\n".join(cells) + "\n"
 
 
-def stale(root: Path = ROOT) -> list[Export]:
+def stale(root: Path | None = None) -> list[Export]:
     """The exports whose module differs from what its notebook generates."""
+    root = root or ROOT  # read when called: a test may point it elsewhere
     out = []
     for export in EXPORTS:
         path = root / export.module
@@ -113,13 +116,26 @@ def stale(root: Path = ROOT) -> list[Export]:
     return out
 
 
-def write_all(root: Path = ROOT) -> list[Path]:
-    """Write every generated module that changed; return their paths."""
-    written = []
-    for export in stale(root):
+def write_all(root: Path | None = None, force: bool = False,
+              kept: list[str] | None = None) -> list[Path]:
+    """Write every generated module that changed; return their paths. A module
+    edited by hand since it was written is kept, with a line in ``kept``
+    (``force``: replaced, after a backup; see :mod:`course_utils.tools.guard`)."""
+    root = root or ROOT  # read when called: a test may point it elsewhere
+    guards: dict[Path, Guard] = {}
+    for export in EXPORTS:  # the unchanged ones too, so that each is recorded
         path = root / export.module
-        path.write_text(module_text(export, root), encoding="utf-8")
-        written.append(path)
+        guard = guards.setdefault(path.parent, Guard(path.parent, force))
+        guard.write(path, module_text(export, root))
+    advice = ("Edit the notebook, not the module: move your change into its "
+              "cells marked #| export, or run again with --force (which keeps a "
+              "backup).")
+    written = []
+    for folder, guard in guards.items():
+        guard.save()
+        written += [folder / name for name in guard.report["written"]]
+        if kept is not None:
+            kept += guard.kept_lines(advice)
     return written
 
 
@@ -130,15 +146,18 @@ def main(argv: list[str] | None = None) -> int:
                     f"marked {MARK!r}.")
     parser.add_argument("--check", action="store_true",
                         help="only report the modules that differ (exit 1 if any)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace modules edited by hand too, after copying "
+                             "each to backups/ beside it")
     args = parser.parse_args(argv)
     try:
-        return _run(args.check)
-    except ExportError as err:
+        return _run(args.check, args.force)
+    except CourseError as err:  # ExportError, or a file it cannot read or write
         print(f"export: {err}", file=sys.stderr)
         return 2
 
 
-def _run(check: bool) -> int:
+def _run(check: bool, force: bool = False) -> int:
     if check:
         differ = stale()
         for export in differ:
@@ -146,12 +165,15 @@ def _run(check: bool) -> int:
         if not differ:
             print("every generated module matches its notebook")
         return 1 if differ else 0
-    written = write_all()
+    kept: list[str] = []
+    written = write_all(force=force, kept=kept)
     for path in written:
         print(f"wrote     {path.relative_to(ROOT)}")
-    if not written:
+    for line in kept:
+        print(line, file=sys.stderr)
+    if not written and not kept:
         print("every generated module already matches its notebook")
-    return 0
+    return 1 if kept else 0
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@
 Colab" badges, the guarded Colab set-up cell of every notebook and the README's
 Binder link are all made from it (rerun ``python -m course_utils.tools.publish
 prepare`` and ``python -m course_utils.tools.editions`` after changing it).
+The Colab cell clones the course at the version in ``notebooks/.course-ref``
+(:func:`course_ref`: ``main`` on the main branch, a tag in a release), which
+``python -m course_utils.tools.publish release TAG`` writes into every notebook.
 
 Two editions: the lecturer notebooks in ``notebooks/`` (with solutions) and the
 student edition in ``notebooks/student/`` (stubs), generated from them. Students
@@ -15,12 +18,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from course_utils.tools.notebooks import PublishError
+from course_utils.tools.notebooks import PublishError, repo_path
 
 REPO = "https://github.com/dgm-course/deep-generative-models"
 BRANCH = "main"
 #: Where the Colab cell clones the course.
 COLAB_DIR = "/content/deep-generative-models"
+#: The file (in notebooks/) that names the version of the course the notebooks'
+#: Colab cells install: a branch or a tag, :data:`BRANCH` when absent.
+REF_NAME = "notebooks/.course-ref"
+_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
 
@@ -66,11 +73,48 @@ def colab_badge(notebook: str, edition: str = "lecturer") -> str:
     return f"{LECTURER_LABEL} {badge}" if edition == "lecturer" else badge
 
 
+def ref_file() -> Path:
+    return repo_path(REF_NAME)
+
+
+def check_ref(ref: str) -> str:
+    """``ref`` when it can name a branch or tag to clone; else one error."""
+    ref = ref.strip()
+    if not _REF.fullmatch(ref) or ".." in ref or ref.endswith((".", "/", ".lock")):
+        raise PublishError(f"{ref!r} is not a branch or tag name (letters, digits "
+                           "and . _ / -, such as v1.0 or main).")
+    return ref
+
+
+def course_ref() -> str:
+    """The version of the course the Colab cells install (see :data:`REF_NAME`)."""
+    try:
+        return check_ref(ref_file().read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return BRANCH
+    except (OSError, UnicodeDecodeError, PublishError) as err:
+        raise PublishError(f"{ref_file()}: {err}; it holds one line, the branch "
+                           "or tag the Colab cells install (such as main).") from None
+
+
+def set_ref(ref: str) -> str:
+    """Write the version the Colab cells install (checked first)."""
+    ref = check_ref(ref)
+    try:
+        ref_file().write_text(ref + "\n", encoding="utf-8")
+    except OSError as err:
+        raise PublishError(f"cannot write {ref_file()} ({err.strerror or err}): "
+                           "make the folder writable.") from None
+    return ref
+
+
 def colab_cell_source() -> str:
-    """The source of the guarded Colab set-up cell (the same in every notebook)."""
+    """The source of the guarded Colab set-up cell (the same in every notebook): it
+    clones the course at :func:`course_ref`, the version the notebook belongs to."""
     return f'''\
-# Google Colab only: fetch the course's helper package. Elsewhere nothing happens.
-# Colab's own torch is kept; Fashion-MNIST is downloaded once, checksums checked.
+# Google Colab only: fetch the course's helper package, at the version this
+# notebook belongs to (COURSE_REF: a release's tag, or main). Elsewhere nothing
+# happens. Colab's torch is kept; Fashion-MNIST is downloaded once, checked.
 import sys
 
 if "google.colab" in sys.modules:
@@ -78,10 +122,11 @@ if "google.colab" in sys.modules:
     import subprocess
 
     COURSE_REPO = "{REPO}"
+    COURSE_REF = "{course_ref()}"
     COURSE_DIR = "{COLAB_DIR}"
     if not os.path.isdir(COURSE_DIR):
-        subprocess.run(["git", "clone", "--quiet", "--depth=1", COURSE_REPO,
-                        COURSE_DIR], check=True)
+        subprocess.run(["git", "clone", "--quiet", "--depth=1", "--branch",
+                        COURSE_REF, COURSE_REPO, COURSE_DIR], check=True)
     subprocess.run([sys.executable, "-m", "course_utils.tools.colab", "install"],
                    cwd=COURSE_DIR, check=True)
     sys.path.insert(0, COURSE_DIR)

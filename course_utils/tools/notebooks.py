@@ -7,6 +7,7 @@ are found; :class:`PublishError` is what the publishing tools raise.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from course_utils.core.errors import CourseError
@@ -15,7 +16,8 @@ NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 
 
 class PublishError(CourseError):
-    """A notebook or a folder is not in the shape a publishing command needs."""
+    """A notebook, file or folder is not in the shape a maintainer command needs
+    (it cannot be read, is not a notebook, or cannot be written)."""
 
 
 def cell_source(cell: dict) -> str:
@@ -37,16 +39,46 @@ def repo_path(*parts: str) -> Path:
     return (repo_root() or Path.cwd()).joinpath(*parts)
 
 
-def read_notebook(path: str | Path) -> dict:
-    """The notebook at ``path`` (nbformat 4); a clear error when it is not one."""
-    import nbformat  # nbformat: heavy to import; only notebook files need it
-
+def load_notebook(path: str | Path) -> dict:
+    """The notebook at ``path`` as a dict (nbformat 4); one :class:`PublishError`
+    naming the file, what is wrong and what to do when it is not one."""
     path = Path(path)
+    fix = "restore it (git checkout -- FILE) or save it again from JupyterLab"
     try:
-        return nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+        nb = json.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise PublishError(f"{path} does not exist.") from None
-    except Exception as err:  # not JSON, not a notebook
+    except IsADirectoryError:
+        raise PublishError(f"{path} is a folder, not a notebook.") from None
+    except UnicodeDecodeError as err:
+        raise PublishError(f"{path} is not UTF-8 text (byte {err.start}): "
+                           f"{fix}.") from None
+    except json.JSONDecodeError as err:
+        raise PublishError(f"{path} is not valid JSON (line {err.lineno}, column "
+                           f"{err.colno}: {err.msg}): {fix}.") from None
+    except OSError as err:
+        raise PublishError(f"cannot read {path} ({err.strerror or err}).") from None
+    version = nb.get("nbformat") if isinstance(nb, dict) else None
+    if isinstance(version, int) and version < 4:
+        raise PublishError(
+            f"{path} is a notebook of nbformat {version}; the course reads nbformat "
+            f"4: convert it with jupyter nbconvert --to notebook --nbformat 4 "
+            f"--inplace {path}")
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise PublishError(f"{path} is JSON but not a notebook (it has no list of "
+                           f"cells): {fix}.")
+    return nb
+
+
+def read_notebook(path: str | Path) -> dict:
+    """The notebook at ``path`` as nbformat's node (see :func:`load_notebook`)."""
+    import nbformat  # nbformat: heavy to import; only notebook files need it
+
+    try:
+        return nbformat.from_dict(load_notebook(path))
+    except PublishError:
+        raise
+    except Exception as err:  # an nbformat 4 document nbformat cannot take
         raise PublishError(f"{path} is not a readable notebook ({err}).") from None
 
 

@@ -17,6 +17,7 @@ import copy
 import re
 from pathlib import Path
 
+from course_utils.tools.guard import Guard, cells_part
 from course_utils.tools.links import colab_badge, colab_cell_source, colab_url
 from course_utils.tools.notebooks import (
     PublishError,
@@ -205,11 +206,22 @@ def problems(nb: dict, name: str) -> list[str]:
     return found
 
 
-def prepare_file(path: str | Path, check: bool = False) -> list[str]:
-    """Prepare one notebook file in place; return what was (or would be) changed."""
+#: The part of a lecturer notebook ``prepare`` owns: its Colab set-up cell.
+COLAB_PART = cells_part(is_colab_cell)
+
+
+def prepare_file(path: str | Path, check: bool = False,
+                 guard: Guard | None = None) -> list[str]:
+    """Prepare one notebook file in place; return what was (or would be) changed.
+    A Colab cell edited by hand since ``prepare`` wrote it is kept (``guard``
+    says so; see :mod:`course_utils.tools.guard`)."""
     path = Path(path)
     nb = read_notebook(path)
     found = problems(nb, path.name)
-    if found and not check:
-        path.write_text(notebook_text(prepare(nb, path.name)), encoding="utf-8")
+    if not check:
+        own = guard or Guard(path.parent)
+        text = notebook_text(prepare(nb, path.name) if found else nb)
+        own.write(path, text, "prepare", COLAB_PART)
+        if guard is None:
+            own.save()
     return found

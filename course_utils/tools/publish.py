@@ -2,6 +2,7 @@
 
     python -m course_utils.tools.publish prepare   # badge, Colab cell, slide types
     python -m course_utils.tools.publish prepare --check   # report what is missing
+    python -m course_utils.tools.publish release v1.0   # Colab cells install v1.0
     python -m course_utils.tools.publish assets    # fetch reveal.js, MathJax once
     python -m course_utils.tools.publish slides    # offline reveal.js slides
     python -m course_utils.tools.publish html      # executed HTML copy
@@ -23,8 +24,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from course_utils.core.errors import CourseError
 from course_utils.tools.assets import fetch_assets, missing_assets
-from course_utils.tools.notebooks import PublishError, repo_path, select_notebooks
+from course_utils.tools.guard import Guard
+from course_utils.tools.links import set_ref
+from course_utils.tools.notebooks import (
+    lecturer_notebooks,
+    repo_path,
+    select_notebooks,
+)
 from course_utils.tools.prepare import prepare_file
 from course_utils.tools.site import export
 
@@ -37,6 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("prepare", help="badge, Colab cell and slide metadata")
     p.add_argument("notebooks", nargs="*", help="default: notebooks/NN_*.ipynb")
     p.add_argument("--check", action="store_true", help="report only, change nothing")
+    p.add_argument("--force", action="store_true",
+                   help="replace a Colab cell edited by hand too (backup kept)")
+    r = sub.add_parser("release", help="pin every notebook's Colab cell to a "
+                       "version (a tag; main on the main branch)")
+    r.add_argument("ref", help="the tag or branch, such as v1.0 or main")
+    r.add_argument("--force", action="store_true",
+                   help="replace notebooks changed by hand too (backups kept)")
     a = sub.add_parser("assets", help="fetch reveal.js and MathJax (npm) once")
     a.add_argument("--dir", type=Path, default=None, help="default: web_assets_dir()")
     for kind, out, what in (("slides", "slides", "offline reveal.js slides"),
@@ -53,8 +68,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
     pending = 0
+    guards: dict[Path, Guard] = {}
     for path in select_notebooks(args.notebooks):
-        found = prepare_file(path, check=args.check)
+        guard = guards.setdefault(path.parent, Guard(path.parent, args.force))
+        found = prepare_file(path, check=args.check, guard=guard)
         if found:
             pending += 1
             verb = "needs" if args.check else "prepared"
@@ -65,7 +82,43 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
         print(f"{pending} notebook(s) not prepared: run python -m "
               "course_utils.tools.publish prepare", file=sys.stderr)
         return 1
-    return 0
+    return _saved(guards.values())
+
+
+def _saved(guards) -> int:
+    """Save each guard's record; 1 when a file was kept (said on stderr)."""
+    kept = []
+    for guard in guards:
+        guard.save()
+        kept += guard.kept_lines()
+    for line in kept:
+        print(line, file=sys.stderr)
+    return 1 if kept else 0
+
+
+def _cmd_release(args: argparse.Namespace) -> int:
+    """Write the version into the course, then every notebook that shows it: the
+    lecturer notebooks, the student edition and the Hebrew edition."""
+    # translate needs polib (a maintainer's package); only this command needs it
+    from course_utils.tools import translate
+    from course_utils.tools.editions import generate
+
+    ref = set_ref(args.ref)
+    lecturer = translate.root() / "notebooks"
+    guards = {lecturer: Guard(lecturer, args.force)}
+    for path in lecturer_notebooks(lecturer):
+        prepare_file(path, guard=guards[lecturer])
+    status = _saved(guards.values())
+    report = generate(lecturer, lecturer / "student", force=args.force)
+    written, kept = translate.build(force=args.force)
+    kept += [f"KEPT      {lecturer / 'student' / name}: changed by hand, not "
+             "overwritten (--force replaces it, keeping a backup)"
+             for name in report["kept"]]
+    for line in kept:
+        print(line, file=sys.stderr)
+    print(f"the Colab cells install {ref}; {len(report['written']) + len(written)} "
+          "edition file(s) rewritten")
+    return 1 if kept or status else 0
 
 
 def _cmd_assets(args: argparse.Namespace) -> int:
@@ -82,7 +135,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 1 if report["failed"] else 0
 
 
-COMMANDS = {"prepare": _cmd_prepare, "assets": _cmd_assets,
+COMMANDS = {"prepare": _cmd_prepare, "release": _cmd_release, "assets": _cmd_assets,
             "slides": _cmd_export, "html": _cmd_export}
 
 
@@ -91,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except PublishError as err:
+    except CourseError as err:  # PublishError, or an edition it cannot write
         print(f"error: {err}", file=sys.stderr)
         return 2
 

@@ -34,7 +34,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from course_utils.tools.notebooks import cell_source, cell_tags
+from course_utils.core.errors import CourseError
+from course_utils.tools.guard import Guard, cells_part
+from course_utils.tools.notebooks import cell_source, cell_tags, load_notebook
 
 WPM = 120
 DOING = {"predict": 2, "think": 5, "explore": 8, "implement": 10, "derive": 12}
@@ -60,7 +62,7 @@ def execute(path: Path) -> dict:
     import nbformat  # the tests' and JupyterLab's dependency, not the course's
     from nbclient import NotebookClient  # (same)
 
-    nb = nbformat.read(str(path), as_version=4)
+    nb = nbformat.from_dict(load_notebook(path))  # one line when it is none
     client = NotebookClient(nb, timeout=1200, kernel_name="python3",
                             allow_errors=True, record_timing=True,
                             resources={"metadata": {"path": str(path.parent)}})
@@ -139,15 +141,35 @@ def paragraph(parts: list[dict], mode: str, machine: str = "this machine") -> st
             "timed with students.")
 
 
-def write(path: Path, text: str) -> None:
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    cell = next(c for c in nb["cells"] if cell_source(c).startswith(
-        "## What you will learn"))
+def _learn_cell(cell: dict) -> bool:
+    return cell_source(cell).startswith("## What you will learn")
+
+
+def _time_paragraph(cell: dict) -> str:
+    return "\n\n".join(p for p in cell_source(cell).split("\n\n")
+                       if p.startswith(MARK))
+
+
+#: The part of a notebook ``--write`` owns: the time paragraph.
+TIME = cells_part(_learn_cell, _time_paragraph)
+
+
+def write(path: Path, text: str, guard: Guard | None = None) -> str:
+    """Put the time paragraph ``text`` into the notebook at ``path``, unless its
+    time paragraph was edited by hand since this command wrote it (see
+    :mod:`course_utils.tools.guard`); return ``written``, ``unchanged`` or
+    ``kept``."""
+    own = guard or Guard(path.parent)
+    nb = load_notebook(path)
+    cell = next(c for c in nb["cells"] if _learn_cell(c))
     body = [ln for ln in cell_source(cell).split("\n\n") if not ln.startswith(MARK)]
     lines = "\n\n".join(body + [_wrap(text)]).split("\n")
     cell["source"] = [ln + "\n" for ln in lines[:-1]] + [lines[-1]]
-    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
+    outcome = own.write(path, json.dumps(nb, indent=1, ensure_ascii=False) + "\n",
+                        "timing", TIME)
+    if guard is None:
+        own.save()
+    return outcome
 
 
 def _wrap(text: str) -> str:
@@ -165,12 +187,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--static", action="store_true",
                         help="do not run the cells: reading and doing time, plus "
                              "the benchmark's run time for the whole notebook")
+    parser.add_argument("--force", action="store_true",
+                        help="with --write: replace a time paragraph edited by hand "
+                             "too, after copying the notebook to backups/")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except CourseError as err:  # a notebook it cannot read, a folder it cannot write
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     mode = "fast" if os.environ.get("COURSE_FAST") == "1" else "default"
+    guards: dict[Path, Guard] = {}
     for path in args.notebooks:
         start = time.perf_counter()
         if args.static:
-            parts = sections(json.loads(path.read_text(encoding="utf-8")))
+            parts = sections(load_notebook(path))
             text = static_paragraph(parts, benchmark_seconds(
                 path.name, path.resolve().parent.parent))
         else:
@@ -182,8 +216,17 @@ def main(argv: list[str] | None = None) -> int:
                   f"{p['words']:5d} words, doing {p['doing']:3d} min "
                   f"-> {p['minutes']:5.1f} min")
         if args.write:
-            write(path, text)
-    return 0
+            write(path, text, guards.setdefault(path.parent,
+                                                Guard(path.parent, args.force)))
+    kept = []
+    for guard in guards.values():
+        guard.save()
+        kept += guard.kept_lines("Its time paragraph was edited by hand: run "
+                                 "again with --force to replace it (a backup is "
+                                 "kept).")
+    for line in kept:
+        print(line, file=sys.stderr)
+    return 1 if kept else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,7 +24,9 @@ anything is); ``build`` writes
   the compiled messages the checks and hints read (:mod:`course_utils.core.i18n`).
 
 Untranslated text is written in English, so a build never fails for a missing
-translation; the tests fail instead (``tests/test_hebrew.py``).
+translation; the tests fail instead (``tests/test_hebrew.py``). A generated file
+changed by hand is kept (exit 1; ``--force`` replaces it, after a backup: see
+:mod:`course_utils.tools.guard`).
 """
 
 from __future__ import annotations
@@ -39,12 +41,14 @@ from pathlib import Path
 
 import polib
 
+from course_utils.core.errors import CourseError
 from course_utils.core.i18n import ltr_runs
 from course_utils.tools import catalogs
 from course_utils.tools.catalogs import Unit
 from course_utils.tools.editions import STUDENT_BANNER, generate, student_notebook
+from course_utils.tools.guard import Guard, writable
 from course_utils.tools.links import BADGE_IMAGE, colab_url
-from course_utils.tools.notebooks import lecturer_notebooks, repo_path
+from course_utils.tools.notebooks import lecturer_notebooks, load_notebook, repo_path
 
 LANG = "he"
 EDITION = "hebrew"           # notebooks/hebrew/, named for the language
@@ -94,7 +98,7 @@ def catalog_units() -> dict[str, list[Unit]]:
     base = root()
     units = {}
     for path in lecturer_notebooks(base / "notebooks"):
-        nb = json.loads(path.read_text(encoding="utf-8"))
+        nb = load_notebook(path)
         units[path.stem] = catalogs.notebook_units(nb, f"notebooks/{path.name}")
     units["README"] = catalogs.readme_units(
         (base / "README.md").read_text(encoding="utf-8"))
@@ -261,7 +265,7 @@ def outputs(lang: str = LANG) -> dict[Path, bytes]:
     files: dict[Path, bytes] = {}
     lecturer = {}
     for path in lecturer_notebooks(base / "notebooks"):
-        nb = json.loads(path.read_text(encoding="utf-8"))
+        nb = load_notebook(path)
         po = catalogs.load(catalog_path(path.stem, lang), lang)
         he = hebrew_notebook(nb, po, path.name)
         lecturer[path.name] = he
@@ -305,37 +309,41 @@ def stale_outputs(lang: str = LANG) -> list[Path]:
             if not path.is_file() or path.read_bytes() != data]
 
 
-def build(lang: str = LANG) -> list[Path]:
-    """Write the Hebrew edition; return the files written (changed ones only).
+def build(lang: str = LANG, force: bool = False) -> tuple[list[Path], list[str]]:
+    """Write the Hebrew edition; return the files written (changed ones only) and
+    a line for each file kept because it was changed by hand.
 
-    The student edition goes through :func:`editions.generate`'s protection: a
-    student's changed notebook there is reported and kept.
+    Every notebook and README.he.md goes through :class:`guard.Guard`, the
+    student edition through :func:`editions.generate`'s: a file changed by hand
+    since the last build is reported and kept, unless ``force`` (after a backup).
     """
-    written = []
     files = outputs(lang)
-    for path, data in files.items():
-        if path.parent.name == "student":
-            continue
-        if not path.is_file() or path.read_bytes() != data:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-            written.append(path)
+    # one record for the edition's notebooks and README.he.md, in notebooks/hebrew/
+    guard = Guard(edition_dir(), force)
     student = edition_dir() / "student"
-    report = generate(edition_dir(), student, banner=student_banner_for(lang),
+    for path, data in files.items():
+        if path.suffix == ".mo":
+            if not path.is_file() or path.read_bytes() != data:
+                with writable(path.parent):
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(data)
+        elif path.parent != student:
+            guard.write(path, data.decode("utf-8"), exact=True)
+    report = generate(edition_dir(), student, force, student_banner_for(lang),
                       badge=lambda name: _badge(name, "student"))
-    written += [student / n for n in report["written"]]
+    guard.save()
+    kept = guard.kept_lines()
+    kept += [f"KEPT      {student / name}: changed by hand, not overwritten (move "
+             "it away, or run again with --force, which keeps a backup)"
+             for name in report["kept"]]
     # generate() writes its own layout; the committed one is dump()'s (sources as
     # lists of lines), so one build leaves nothing for --check to find
     for name in report["unchanged"] + report["written"]:
         want = files.get(student / name)
         if want is not None and (student / name).read_bytes() != want:
             (student / name).write_bytes(want)
-            if student / name not in written:
-                written.append(student / name)
-    for name in report["kept"]:
-        print(f"KEPT {edition_dir() / 'student' / name}: changed by hand, not "
-              "overwritten (move it away to get a fresh copy)", file=sys.stderr)
-    return written
+    written = guard.paths["written"] + [student / n for n in report["written"]]
+    return written, kept
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -345,8 +353,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["update", "status", "build"])
     parser.add_argument("--check", action="store_true",
                         help="build: only list the files that are out of date")
+    parser.add_argument("--force", action="store_true",
+                        help="build: replace files changed by hand too, after "
+                             "copying each to backups/ beside it")
     args = parser.parse_args(argv)
     base = root()
+    try:
+        return _run(args, base)
+    except CourseError as err:  # a notebook it cannot read, a folder it cannot write
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, base: Path) -> int:
     if args.command == "update":
         for name, counts in update().items():
             print(f"{name:40s} " + ", ".join(f"{k} {v}" for k, v in counts.items()
@@ -364,9 +383,12 @@ def main(argv: list[str] | None = None) -> int:
         for path in stale:
             print(f"out of date: {path.relative_to(base)}")
         return 1 if stale else 0
-    for path in build():
+    written, kept = build(force=args.force)
+    for path in written:
         print(f"wrote {path.relative_to(base)}")
-    return 0
+    for line in kept:
+        print(line, file=sys.stderr)
+    return 1 if kept else 0
 
 
 if __name__ == "__main__":  # pragma: no cover
