@@ -57,3 +57,19 @@ def test_usable_cpus_is_the_quota_rounded_down_at_least_one(tmp_path):
 
 def test_this_machine_gives_a_sensible_answer():
     assert 1 <= cpus.usable_cpus() <= (os.cpu_count() or 1)
+
+
+def _policy_after_import(env_value: str | None) -> str:
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if env_value is not None:
+        env["OMP_WAIT_POLICY"] = env_value
+    code = "import course_utils, os; print(os.environ['OMP_WAIT_POLICY'])"
+    return subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def test_importing_the_course_makes_idle_threads_sleep_unless_told_otherwise():
+    assert _policy_after_import(None) == "PASSIVE"
+    assert _policy_after_import("ACTIVE") == "ACTIVE"
