@@ -354,3 +354,12 @@ def test_a_kept_notebook_is_named_under_lc_all_c(tmp_path):
     assert done.returncode == 1, done.stderr
     assert f"KEPT      {target}".encode() in done.stderr
     assert "# שלי" in target.read_text(encoding="utf-8")
+
+
+def test_read_notebook_gives_each_source_as_one_string_for_the_kernel():
+    # a file stores a cell's source as a list of lines; nbclient and the sweep
+    # send it to the kernel as one string (a list broke every sweep run)
+    from course_utils.tools.notebooks import read_notebook
+    nb = read_notebook(Path(__file__).resolve().parents[1] / "notebooks"
+                       / "04_jensen_and_the_elbo.ipynb")
+    assert all(isinstance(cell.source, str) for cell in nb.cells)

@@ -74,8 +74,10 @@ def read_notebook(path: str | Path) -> dict:
     """The notebook at ``path`` as nbformat's node (see :func:`load_notebook`)."""
     import nbformat  # nbformat: heavy to import; only notebook files need it
 
-    try:
-        return nbformat.from_dict(load_notebook(path))
+    nb = load_notebook(path)
+    try:  # as nbformat.read gives it: each cell's source one string, as nbclient
+        # and the kernel expect (a file stores it as a list of lines)
+        return nbformat.reads(json.dumps(nb), as_version=4)
     except PublishError:
         raise
     except Exception as err:  # an nbformat 4 document nbformat cannot take
