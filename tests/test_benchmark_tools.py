@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 from pathlib import Path
 
 import nbformat
@@ -440,3 +441,32 @@ def test_combine_merges_side_by_side_runs(tmp_path):
                      "--note", "Measured on a test."]) == 0
     text = (tmp_path / "RESULTS.md").read_text()
     assert "Combined from 2 runs" in text and "> Measured on a test." in text
+
+
+def test_two_notebooks_run_at_once_and_the_contention_row(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import time\ntime.sleep(1.0)")]
+    path = tmp_path / "09_tiny.ipynb"
+    nbformat.write(nb, str(path))
+    start = time.perf_counter()
+    runs = benchmark.run_side_by_side([path, path], fast=True, timeout=120)
+    both = time.perf_counter() - start
+    assert [r.status for r in runs] == ["ok", "ok"]
+    # side by side, not one after the other: two 1-second sleeps overlap
+    assert both < sum(r.wall_seconds for r in runs)
+    side = {"ratio": 2.6, "note": "two at once", "runs": [
+        {**r.to_dict(), "alone_seconds": 1.5} for r in runs]}
+    rows = {r["target"]: r for r in report.summarise(_results(contention=side))}
+    row = rows["two notebooks at once, slowest / alone"]
+    assert row["verdict"] == "MISSED" and row["limit"] == 2.5
+    text = report.to_markdown(_results(contention=side))
+    assert "## Two notebooks at once" in text
+    assert "| 09_tiny.ipynb | fast | 1.5 s" in text
+
+
+def test_the_machine_line_names_the_cpu_its_quota_and_the_wait_policy():
+    machine = report.machine_info(threads=None)
+    assert machine["cpu"] and machine["usable_cpus"] >= 1
+    assert "cpu_quota" in machine and "omp_wait_policy" in machine
+    text = report.to_markdown(_results(machine={**machine, "cpu_quota": 1.5}))
+    assert "(CPU quota 1.5)" in text and "OMP_WAIT_POLICY" in text

@@ -20,6 +20,7 @@ recipe, the yardstick); the table is written by
 from __future__ import annotations
 
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -206,12 +207,98 @@ def run_notebook(path: str | Path, fast: bool, timeout: int = 1800,
 
 
 FLOOR_SOURCE = """\
+import course_utils
 import numpy as np
 import torch
 import matplotlib.pyplot as plt
 from course_utils import setup, pick
 cfg = setup()
 """
+
+
+def run_side_by_side(paths: list[str | Path], fast: bool, timeout: int = 1800,
+                     threads: int | None = None) -> list[NotebookRun]:
+    """Start every notebook of ``paths`` at once, each in its own fresh kernel,
+    and measure each as :func:`run_notebook` does: what a student with two
+    kernels open, or two students on one small server, meet."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(paths)) as pool:
+        futures = [pool.submit(run_notebook, path, fast, timeout, threads)
+                   for path in paths]
+        return [future.result() for future in futures]
+
+
+def contention_lines(side: dict | None) -> list[str]:
+    """The side-by-side runs: each notebook's time with the others against its
+    time alone."""
+    if not side:
+        return []
+    lines = ["", "## Two notebooks at once", "", side.get("note", ""), "",
+             "| notebook | mode | alone | side by side | ratio | kernel CPU time |",
+             "|---|---|---|---|---|---|"]
+    for row in side.get("runs", []):
+        alone, together = row.get("alone_seconds"), row.get("wall_seconds")
+        ratio = (f"{together / alone:.2f}" if alone and together else "-")
+        lines.append(f"| {row['notebook']} | {row['mode']} | "
+                     f"{alone if alone is not None else '-'} s | "
+                     f"{together if together is not None else row['status']} s | "
+                     f"{ratio} | {row.get('cpu_seconds')} s |")
+    return lines
+
+
+def git_commit() -> str | None:
+    """The short commit of this checkout, "+changes" when it has any; None outside
+    a git checkout."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10,
+                             cwd=Path(__file__).resolve().parent)
+        dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True,
+                               text=True, timeout=10,
+                               cwd=Path(__file__).resolve().parent)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
+
+
+# Verdicts -----------------------------------------------------------------------
+
+
+
+def machine_info(threads: int | None) -> dict:
+    """CPU model, cores, memory, versions, torch threads and the load average."""
+    import torch  # torch: heavy, and only this report of the machine needs it
+
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    from course_utils.core.cpus import cgroup_cpu_quota, usable_cpus
+
+    usable = usable_cpus()  # affinity, cut to the cgroup's CPU quota
+    mem_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_gb = round(int(line.split()[1]) / 1024**2, 1)
+    except OSError:
+        pass
+    return {
+        "cpu": cpu, "logical_cpus": os.cpu_count(), "usable_cpus": usable,
+        "cpu_quota": cgroup_cpu_quota(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+        "memory_gb": mem_gb, "python": platform.python_version(),
+        "torch": torch.__version__, "platform": platform.platform(),
+        "torch_threads": int(threads) if threads else torch.get_num_threads(),
+        "course_threads_env": threads, "git_commit": git_commit(),
+    }
 
 
 def run_floor(fast: bool = True, threads: int | None = None,

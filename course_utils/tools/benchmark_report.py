@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import platform
-import subprocess
 from pathlib import Path
+
+from course_utils.tools.benchmark import (  # noqa: F401 - machine_info: its old home
+    contention_lines,
+    git_commit,
+    machine_info,
+)
 
 # The issues' targets, on a 2-core CPU. Seconds and megabytes. The whole course
 # had 300 s (default) and 120 s (fast) for notebooks 00-07; the issue that added
@@ -26,6 +30,9 @@ TARGETS = {
     "linear_ae_pca_ratio": 1.001,  # linear AE test MSE / PCA test MSE
     "vae_time_ratio": 0.5,  # course VAE time / recipe time (loss at most recipe's)
     "vae_time_ratio_stretch": 1 / 3,
+    # two notebooks at once on the 2 cores: each may take this many times its
+    # time alone (fair sharing gives 2; spinning threads gave 15)
+    "contention_ratio": 2.5,
 }
 
 # The notebooks the course plans (spec), so a missing one is reported as missing.
@@ -39,38 +46,6 @@ NOTEBOOK_BUDGETS = {nb: {"default": 120.0, "fast": 30.0} for nb in ("08", "09", 
 # A machine counts as busy when its 1-minute load average exceeds what the
 # benchmark itself puts on it (one kernel with its threads) by this much.
 BUSY_MARGIN = 0.75
-
-
-def machine_info(threads: int | None) -> dict:
-    """CPU model, cores, memory, versions, torch threads and the load average."""
-    import torch  # torch: heavy, and only this report of the machine needs it
-
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        usable = os.cpu_count()
-    mem_gb = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                mem_gb = round(int(line.split()[1]) / 1024**2, 1)
-    except OSError:
-        pass
-    return {
-        "cpu": cpu, "logical_cpus": os.cpu_count(), "usable_cpus": usable,
-        "memory_gb": mem_gb, "python": platform.python_version(),
-        "torch": torch.__version__, "platform": platform.platform(),
-        "torch_threads": int(threads) if threads else torch.get_num_threads(),
-        "course_threads_env": threads, "git_commit": git_commit(),
-    }
 
 
 def load_average() -> list[float] | None:
@@ -94,26 +69,6 @@ def busy_warning(loads: list[list[float] | None], threads: int) -> str | None:
             f"while the benchmark itself needs about {threads} core(s). Other work "
             "shared the CPU, so wall times here are inflated; run the benchmark "
             "again on a quiet machine for numbers to compare with the targets.")
-
-
-def git_commit() -> str | None:
-    """The short commit of this checkout, "+changes" when it has any; None outside
-    a git checkout."""
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=10,
-                             cwd=Path(__file__).resolve().parent)
-        dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True,
-                               text=True, timeout=10,
-                               cwd=Path(__file__).resolve().parent)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if out.returncode != 0:
-        return None
-    return out.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
-
-
-# Verdicts -----------------------------------------------------------------------
 
 
 def verdict(value: float | None, limit: float, partial: bool = False) -> str:
@@ -165,6 +120,14 @@ def summarise(results: dict) -> list[dict]:
                      "limit": TARGETS["notebook_peak_mb"],
                      "verdict": verdict(worst, TARGETS["notebook_peak_mb"]),
                      "note": ""})
+    side = results.get("contention")
+    if side:
+        value = side.get("ratio")
+        rows.append({"target": "two notebooks at once, slowest / alone",
+                     "value": value, "unit": "", "limit": TARGETS["contention_ratio"],
+                     "verdict": verdict(value, TARGETS["contention_ratio"])
+                     if value is not None else "FAILED",
+                     "note": side.get("note", "")})
     tests = results.get("test_suite")
     if not tests:
         rows.append({"target": "whole test suite", "value": None, "unit": "s",
@@ -219,9 +182,12 @@ def to_markdown(results: dict) -> str:
              f"Measured {results['started']} (UTC) with `{results['command']}`, "
              f"commit {m.get('git_commit') or 'unknown'}.", "",
              f"Machine: {m['cpu']}, {m['usable_cpus']} usable of "
-             f"{m['logical_cpus']} logical CPUs, {m['memory_gb']} GB RAM; "
+             f"{m['logical_cpus']} logical CPUs"
+             + (f" (CPU quota {m['cpu_quota']:g})" if m.get("cpu_quota") else "")
+             + f", {m['memory_gb']} GB RAM; "
              f"Python {m['python']}, torch {m['torch']}, "
-             f"{m['torch_threads']} torch thread(s). Load average (1, 5, 15 min) "
+             f"{m['torch_threads']} torch thread(s), OMP_WAIT_POLICY "
+             f"{m.get('omp_wait_policy') or 'unset'}. Load average (1, 5, 15 min) "
              f"before: {results.get('load_before')}, after: "
              f"{results.get('load_after')}.", ""]
     if results.get("in_progress"):
@@ -266,6 +232,7 @@ def to_markdown(results: dict) -> str:
                   f"takes {floor['wall_seconds']:.1f} s wall, "
                   f"{floor['cpu_seconds']:.1f} s CPU and "
                   f"{floor['peak_rss_mb']:.0f} MB: every notebook pays it once."]
+    lines += contention_lines(results.get("contention"))
     lines += _vae_lines(results.get("vae"))
     lines += _record_lines(results.get("notebooks", []))
     lines += _quality_lines(results.get("notebooks", []))
@@ -378,7 +345,7 @@ def combine(paths: list[str | Path]) -> dict:
             key = (row["mode"], row["notebook"][:2])
             if row["status"] != "missing" or key not in rows:
                 rows[key] = row
-        for key in ("vae", "linear_ae", "test_suite", "floor"):
+        for key in ("vae", "linear_ae", "test_suite", "floor", "contention"):
             if run.get(key):
                 merged[key] = run[key]
     order = {"fast": 0, "default": 1}

@@ -43,6 +43,7 @@ from course_utils.tools.benchmark import (
     linear_ae_ratio,
     run_floor,
     run_notebook,
+    run_side_by_side,
     time_test_suite,
 )
 
@@ -67,6 +68,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="do not train the classic recipe (no time ratio then)")
     p.add_argument("--skip-quality", action="store_true",
                    help="do not train the course VAE and the recipe")
+    p.add_argument("--skip-contention", action="store_true",
+                   help="skip the step that runs notebook 09 in fast mode twice "
+                        "at once (its time alone comes from the notebook step, or "
+                        "is measured first)")
     p.add_argument("--with-tests", action="store_true",
                    help="also time the whole test suite (the README's test command)")
     p.add_argument("--threads", type=int, default=None,
@@ -108,7 +113,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def is_full_run(args: argparse.Namespace) -> bool:
     return not (args.notebooks or args.fast_only or args.default_only
-                or args.skip_notebooks or args.skip_recipe or args.skip_quality)
+                or args.skip_notebooks or args.skip_recipe or args.skip_quality
+                or args.skip_contention)
 
 
 def _log(text: str) -> None:
@@ -161,6 +167,43 @@ def _notebook_step(args, results: dict, loads: list, save) -> None:
             save()
 
 
+#: the notebook run twice at once: the slowest fast notebook, Python-bound
+#: training loops that lose most when threads compete
+CONTENTION_NOTEBOOK = "09"
+
+
+def _contention_step(args, results: dict) -> None:
+    """Notebook 09 in fast mode, two kernels at once (a student with two
+    notebooks open, two students on one 2-core server), against its time alone."""
+    found = dict(find_notebooks(ROOT / "notebooks", [CONTENTION_NOTEBOOK]))
+    path = found.get(CONTENTION_NOTEBOOK)
+    if path is None:
+        return
+    alone = next((r for r in results.get("notebooks", [])
+                  if r["notebook"] == path.name and r["mode"] == "fast"
+                  and r["status"] == "ok"), None)
+    if alone is None:
+        _log(f"{path.name}, fast mode, alone ...")
+        alone = run_notebook(path, fast=True, timeout=args.timeout,
+                             threads=args.threads).to_dict()
+    _log(f"{path.name}, fast mode, twice at once ...")
+    runs = run_side_by_side([path, path], fast=True, timeout=args.timeout,
+                            threads=args.threads)
+    rows = [{**run.to_dict(), "alone_seconds": alone["wall_seconds"]}
+            for run in runs]
+    ok = all(r["status"] == "ok" for r in rows) and alone["wall_seconds"]
+    ratio = (max(r["wall_seconds"] for r in rows) / alone["wall_seconds"]
+             if ok else None)
+    results["contention"] = {
+        "runs": rows, "ratio": round(ratio, 2) if ratio else None,
+        "note": (f"Notebook {CONTENTION_NOTEBOOK} in fast mode, two fresh kernels "
+                 f"started at once, each with the course's thread choice "
+                 f"(threads: {args.threads or 'the CPUs the kernel may use'}), "
+                 "against its time alone: fair sharing of two cores would "
+                 "double it.")}
+    _log(f"  ratio {results['contention']['ratio']}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the steps (VAE against the recipe, notebooks, test suite) and write the
     results after each one, so an interrupted run still leaves its table."""
@@ -197,6 +240,11 @@ def main(argv: list[str] | None = None) -> int:
         save()
     if not args.skip_notebooks:
         _notebook_step(args, results, loads, save)
+    if not args.skip_contention and not args.skip_notebooks and (
+            args.notebooks is None or CONTENTION_NOTEBOOK in args.notebooks) and (
+            not args.default_only):
+        _contention_step(args, results)
+        save()
     if args.with_tests:
         # the load is sampled before the suite: its own two workers, each with its
         # torch threads, would otherwise read as other work on the machine
