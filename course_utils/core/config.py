@@ -109,7 +109,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "force a device (by default a GPU is used when present; cuda or mps "
             "where there is none means the CPU)", _device),
     Setting("COURSE_THREADS", "a whole number of at least 1", "2",
-            "limit torch's CPU threads", _whole(1)),
+            "limit torch's CPU threads (default: the CPUs the kernel may use, its "
+            "cores cut to its container's CPU quota)", _whole(1)),
     Setting("COURSE_NO_CACHE", _FLAG, "1",
             "do not reuse trained models cached in `data/models`", _flag),
     Setting("COURSE_OFFLINE", _FLAG, "1", "never try to download Fashion-MNIST",
@@ -282,11 +283,9 @@ def get_device() -> torch.device:
 
 
 def set_threads() -> int:
-    """Give torch no more threads than the CPUs this process may really use
-    (:func:`cpus.usable_cpus`: its cores, cut to its cgroup's CPU quota on a
-    class server, Binder or a container), and ``COURSE_THREADS`` if set, saying
-    so when that is cut (more threads than CPUs only slow torch down: 100
-    threads ran five times slower on 2 cores); return torch's thread count."""
+    """Torch's threads: ``COURSE_THREADS`` or torch's own choice, cut to the CPUs
+    this process may use (:func:`cpus.usable_cpus`: cores cut to a cgroup's CPU
+    quota), with a word when a setting is cut; return the thread count."""
     usable = usable_cpus()
     threads = env_setting("COURSE_THREADS")
     if threads is not None and threads > usable:
