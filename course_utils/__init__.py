@@ -36,7 +36,8 @@ notebook's Setup cell imports ``course_utils`` before torch. With other work on
 the same cores (a second kernel, a class server, Binder's CPU quota) spinning
 threads take the time their partners need: measured on 2 cores under load, a
 small training loop ran 34 times slower with two spinning threads than with two
-sleeping ones (``tests/benchmark/RESULTS.md``, contention).
+sleeping ones (``tests/benchmark/RESULTS.md``, contention). It also sets glibc's
+allocator to give large freed blocks back to the system (``core.memory``).
 """
 
 import os as _os
@@ -44,6 +45,9 @@ import os as _os
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from course_utils.core.config import get_device, pick, seeded, set_seed, setup
+from course_utils.core.memory import compact_allocator as _compact_allocator
+
+_compact_allocator()  # freed memory goes back to the system (core.memory)
 
 __all__ = ["get_device", "pick", "seeded", "set_seed", "setup"]
 __version__ = "0.1.0"

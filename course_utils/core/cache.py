@@ -58,6 +58,7 @@ import torch
 from course_utils.core import cache_files
 from course_utils.core.config import as_device, env_setting
 from course_utils.core.i18n import translate
+from course_utils.core.memory import release
 from course_utils.core.paths import data_dir
 
 _PLAIN = (bool, int, float, str, type(None))
@@ -344,6 +345,7 @@ def cached_training(name: str, model: torch.nn.Module,
             print(translate(f"Could not use the cached {path.name} ({reason}); "
                             "training again."))
     result = train(model)
+    release()  # a training loop's freed temporaries go back to the system
     if cache_enabled():
         _save(path, model, result)
     return result

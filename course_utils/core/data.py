@@ -26,6 +26,7 @@ import torch
 
 from course_utils.core.config import env_setting, make_generator
 from course_utils.core.errors import DataUnavailableError
+from course_utils.core.memory import release
 from course_utils.core.paths import data_dir
 
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
@@ -228,9 +229,11 @@ def load_fashion_mnist(split: str = "train", limit: int | None = None,
     idx = subset_indices(len(images), limit, seed)
     if idx is not None:
         images, labels = images[idx.numpy()], labels[idx.numpy()]
-    return ImageSet(torch.from_numpy(np.array(images)).float().div_(255.0),
-                    torch.from_numpy(labels.astype(np.int64)), FASHION_CLASSES,
-                    f"Fashion-MNIST {split}")
+    loaded = ImageSet(torch.from_numpy(np.array(images)).float().div_(255.0),
+                      torch.from_numpy(labels.astype(np.int64)), FASHION_CLASSES,
+                      f"Fashion-MNIST {split}")
+    release()  # the decompressed bytes' temporaries go back to the system
+    return loaded
 
 
 # Decompressing the 60,000 training images takes about 0.3 s; notebooks load the

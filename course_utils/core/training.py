@@ -21,6 +21,7 @@ import torch
 
 from course_utils.core.config import as_device, make_generator
 from course_utils.core.errors import ShapeError
+from course_utils.core.memory import release
 
 Batch = torch.Tensor | tuple[torch.Tensor, ...]
 LossFn = Callable[[torch.nn.Module, Batch], torch.Tensor | dict[str, torch.Tensor]]
@@ -205,6 +206,7 @@ def fit(model: torch.nn.Module, loss_fn: LossFn, data: Batch, *, epochs: int,
         bar.close()
     model.eval()
     history.seconds += time.perf_counter() - start_time
+    release()  # the training's freed temporaries go back to the system
     return history
 
 
