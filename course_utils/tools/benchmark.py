@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from course_utils.core.cpus import cgroup_cpu_quota, usable_cpus
 from course_utils.core.errors import CourseError
 from course_utils.core.results import RESULTS_ENV, read_results
 from course_utils.tools.execute import Execution, execute
@@ -221,7 +222,7 @@ def run_side_by_side(paths: list[str | Path], fast: bool, timeout: int = 1800,
     """Start every notebook of ``paths`` at once, each in its own fresh kernel,
     and measure each as :func:`run_notebook` does: what a student with two
     kernels open, or two students on one small server, meet."""
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor  # only this step uses it
 
     with ThreadPoolExecutor(max_workers=len(paths)) as pool:
         futures = [pool.submit(run_notebook, path, fast, timeout, threads)
@@ -280,8 +281,6 @@ def machine_info(threads: int | None) -> dict:
                 break
     except OSError:
         pass
-    from course_utils.core.cpus import cgroup_cpu_quota, usable_cpus
-
     usable = usable_cpus()  # affinity, cut to the cgroup's CPU quota
     mem_gb = None
     try:
