@@ -29,20 +29,10 @@ ones above it in this list, and nothing runs on import.
     runner), ``benchmark`` and ``benchmark_report``, ``sweep`` (claims over
     seeds), ``colab``, ``envcheck``, ``gpu_check``.
 
-Importing the package does one thing before anything else: unless already set,
-it sets ``OMP_WAIT_POLICY=PASSIVE``, so that torch's OpenMP threads, once out of
-work, sleep instead of spinning. OpenMP reads it once, when torch loads, so every
-notebook's Setup cell imports ``course_utils`` before torch. With other work on
-the same cores (a second kernel, a class server, Binder's CPU quota) spinning
-threads take the time their partners need: measured on 2 cores under load, a
-small training loop ran 34 times slower with two spinning threads than with two
-sleeping ones (``tests/benchmark/RESULTS.md``, contention). It also sets glibc's
-allocator to give large freed blocks back to the system (``core.memory``).
+Importing the package sets glibc's allocator to give large freed blocks back
+to the system (``core.memory``), so that a kernel's memory follows what it
+holds.
 """
-
-import os as _os
-
-_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from course_utils.core.config import get_device, pick, seeded, set_seed, setup
 from course_utils.core.memory import compact_allocator as _compact_allocator

@@ -59,17 +59,8 @@ def test_this_machine_gives_a_sensible_answer():
     assert 1 <= cpus.usable_cpus() <= (os.cpu_count() or 1)
 
 
-def _policy_after_import(env_value: str | None) -> str:
-    import subprocess
-    import sys
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    if env_value is not None:
-        env["OMP_WAIT_POLICY"] = env_value
-    code = "import course_utils, os; print(os.environ['OMP_WAIT_POLICY'])"
-    return subprocess.run([sys.executable, "-c", code], env=env, check=True,
-                          capture_output=True, text=True).stdout.strip()
-
-
-def test_importing_the_course_makes_idle_threads_sleep_unless_told_otherwise():
-    assert _policy_after_import(None) == "PASSIVE"
-    assert _policy_after_import("ACTIVE") == "ACTIVE"
+def test_a_kernel_takes_half_the_usable_cpus_so_a_second_one_fits(monkeypatch):
+    monkeypatch.setattr(cpus, "_TORCH_DEFAULT", 8)
+    assert [cpus.kernel_threads(n) for n in (1, 2, 3, 4, 8, 64)] == [1, 1, 1, 2, 4, 8]
+    monkeypatch.setattr(cpus, "_TORCH_DEFAULT", 1)   # torch's own choice caps it
+    assert cpus.kernel_threads(8) == 1

@@ -112,10 +112,6 @@ def test_follows_the_skeleton(path):
     assert numbered, f"{path.name}: sections are numbered '## 1. ...'"
     code = [_source(c) for c in nb["cells"] if c["cell_type"] == "code"]
     assert any("setup(" in c for c in code[:3]), f"{path.name}: call setup() early"
-    first_import = next(c for c in code if "setup(" in c).lstrip().splitlines()[0]
-    assert first_import.startswith("import course_utils "), (
-        f"{path.name}: the Setup cell imports course_utils before torch, so that "
-        "OMP_WAIT_POLICY is set when OpenMP loads")
 
 
 def formula_breaks_in_quotes(markdown: str) -> list[str]:

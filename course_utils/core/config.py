@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-from course_utils.core.cpus import usable_cpus
+from course_utils.core.cpus import kernel_threads, usable_cpus
 from course_utils.core.errors import ConfigError
 
 T = TypeVar("T")
@@ -109,8 +109,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "force a device (by default a GPU is used when present; cuda or mps "
             "where there is none means the CPU)", _device),
     Setting("COURSE_THREADS", "a whole number of at least 1", "2",
-            "limit torch's CPU threads (default: the CPUs the kernel may use, its "
-            "cores cut to its container's CPU quota)", _whole(1)),
+            "torch's CPU threads (default: half the CPUs the kernel may use, its "
+            "cores cut to its container's CPU quota, at least 1)", _whole(1)),
     Setting("COURSE_NO_CACHE", _FLAG, "1",
             "do not reuse trained models cached in `data/models`", _flag),
     Setting("COURSE_OFFLINE", _FLAG, "1", "never try to download Fashion-MNIST",
@@ -283,16 +283,16 @@ def get_device() -> torch.device:
 
 
 def set_threads() -> int:
-    """Torch's threads: ``COURSE_THREADS`` or torch's own choice, cut to the CPUs
-    this process may use (:func:`cpus.usable_cpus`: cores cut to a cgroup's CPU
-    quota), with a word when a setting is cut; return the thread count."""
+    """Torch's threads: half the CPUs this process may use, so that a second
+    kernel fits beside it (:func:`cpus.kernel_threads`), or ``COURSE_THREADS``,
+    cut to those CPUs with a word; return the thread count."""
     usable = usable_cpus()
     threads = env_setting("COURSE_THREADS")
     if threads is not None and threads > usable:
         print(f"COURSE_THREADS={threads} is more than the {usable} CPU(s) this "
               f"kernel may use; using {usable} (more threads than CPUs only slow "
               "torch down).")
-    wanted = min(threads or torch.get_num_threads(), usable)
+    wanted = min(threads, usable) if threads else kernel_threads(usable)
     if wanted != torch.get_num_threads():
         torch.set_num_threads(wanted)
     return torch.get_num_threads()

@@ -6,8 +6,12 @@ A class server, Binder and a container often show a process all of the node's
 cores while granting it one or two CPUs' worth of time; torch, asked for one
 thread per visible core, then runs more threads than it is given time for, and
 its threads wait on each other (each slice of time one of them loses stalls the
-others at the next barrier). The course asks for no more threads than
-:func:`usable_cpus`.
+others at the next barrier). The course asks for half of :func:`usable_cpus`
+(:func:`kernel_threads`), so that a second kernel, a student's other notebook
+or a neighbour on the server, fits beside it: measured on 2 cores (notebook 03,
+fast mode), one thread took 18 s alone and 19 s with a second kernel beside it,
+where two threads took 16 s alone and had not finished after 320 s beside
+another two-thread kernel (OpenMP's threads spin while they wait).
 """
 
 from __future__ import annotations
@@ -95,3 +99,18 @@ def usable_cpus(root: Path = CGROUP_ROOT, proc_cgroup: Path = PROC_CGROUP) -> in
     if quota is not None:
         cores = min(cores, math.floor(quota))
     return max(1, cores)
+
+
+def kernel_threads(usable: int | None = None) -> int:
+    """Torch threads for one kernel: half the CPUs it may use (rounded down, at
+    least 1), never more than torch's own choice (its physical cores)."""
+    global _TORCH_DEFAULT
+    if _TORCH_DEFAULT is None:  # torch's choice before the course changed it
+        import torch  # only the choice itself needs torch; the quota does not
+
+        _TORCH_DEFAULT = torch.get_num_threads()
+    usable = usable_cpus() if usable is None else usable
+    return max(1, min(usable // 2, _TORCH_DEFAULT))
+
+
+_TORCH_DEFAULT: int | None = None

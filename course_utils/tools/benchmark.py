@@ -208,7 +208,6 @@ def run_notebook(path: str | Path, fast: bool, timeout: int = 1800,
 
 
 FLOOR_SOURCE = """\
-import course_utils
 import numpy as np
 import torch
 import matplotlib.pyplot as plt

@@ -42,6 +42,9 @@ EXPECTED_NOTEBOOKS = ("00", "01", "02", "03", "04", "05", "06", "07", "08", "09"
 # convolutional generators (08), the GAN family (09) and the autoregressive
 # models (10) were given these by their issue.
 NOTEBOOK_BUDGETS = {nb: {"default": 120.0, "fast": 30.0} for nb in ("08", "09", "10")}
+# 09 fast took 29.6 s on an AMD CPU and 32.6-34.7 s on an Intel one against its
+# 30 s: the portability issue asks for about 25 s, a margin for another CPU
+NOTEBOOK_BUDGETS["09"]["fast"] = 25.0
 
 # A machine counts as busy when its 1-minute load average exceeds what the
 # benchmark itself puts on it (one kernel with its threads) by this much.
