@@ -22,6 +22,7 @@ from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 PROC_CGROUP = Path("/proc/self/cgroup")
+_TORCH_DEFAULT: int | None = None  # torch's own thread count, read once
 
 
 def _read(path: Path) -> str | None:
@@ -112,5 +113,3 @@ def kernel_threads(usable: int | None = None) -> int:
     usable = usable_cpus() if usable is None else usable
     return max(1, min(usable // 2, _TORCH_DEFAULT))
 
-
-_TORCH_DEFAULT: int | None = None

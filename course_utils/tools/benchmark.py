@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from course_utils.core.cpus import cgroup_cpu_quota, usable_cpus
+from course_utils.core.cpus import cgroup_cpu_quota, kernel_threads, usable_cpus
 from course_utils.core.errors import CourseError
 from course_utils.core.results import RESULTS_ENV, read_results
 from course_utils.tools.execute import Execution, execute
@@ -180,7 +180,8 @@ def run_notebook(path: str | Path, fast: bool, timeout: int = 1800,
 
     fast: run in fast mode (``COURSE_FAST=1``) or in default mode.
     timeout: seconds allowed per cell.
-    threads: ``COURSE_THREADS`` for the kernel (None: torch's default).
+    threads: ``COURSE_THREADS`` for the kernel (None: the course's own choice,
+        :func:`cpus.kernel_threads`).
     seed: ``COURSE_SEED`` for the kernel (None: the notebook's own seed).
     keep_executed: if given, write the executed notebook there.
     """
@@ -294,7 +295,8 @@ def machine_info(threads: int | None) -> dict:
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "memory_gb": mem_gb, "python": platform.python_version(),
         "torch": torch.__version__, "platform": platform.platform(),
-        "torch_threads": int(threads) if threads else torch.get_num_threads(),
+        # what each notebook's kernel gets, not this process's own count
+        "torch_threads": int(threads) if threads else kernel_threads(usable),
         "course_threads_env": threads, "git_commit": git_commit(),
     }
 

@@ -198,7 +198,7 @@ def _contention_step(args, results: dict) -> None:
         "runs": rows, "ratio": round(ratio, 2) if ratio else None,
         "note": (f"Notebook {CONTENTION_NOTEBOOK} in fast mode, two fresh kernels "
                  f"started at once, each with the course's thread choice "
-                 f"(threads: {args.threads or 'the CPUs the kernel may use'}), "
+                 f"(threads: {args.threads or 'half the CPUs the kernel may use'}), "
                  "against its time alone: fair sharing of two cores would "
                  "double it.")}
     _log(f"  ratio {results['contention']['ratio']}")
