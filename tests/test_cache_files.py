@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import textwrap
 import threading
+import time
 import warnings
 
 import pytest
@@ -348,3 +350,72 @@ def test_the_quality_ruler_keys_on_every_pixel(cache_dir, capsys):
     assert "Loaded" not in ruler(images)
     assert "Loaded" in ruler(images.clone())  # the same pixels: the same ruler
     assert "Loaded" not in ruler(images.transpose(1, 2).contiguous())
+
+
+_TWO_KERNELS = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    import torch
+    from course_utils.core import cache
+
+    log = Path(sys.argv[1])
+
+    def train(model):
+        with log.open("a") as f:
+            f.write("training\\n")
+        time.sleep(float(sys.argv[2]))
+        with torch.no_grad():
+            model.weight.fill_(3.0)
+        return {"loss": 1.0}
+
+    model = torch.nn.Linear(2, 1)
+    result = cache.cached_training("shared", model, train, settings={"seed": 0})
+    print("result", result["loss"], float(model.weight[0, 0]), flush=True)
+""")
+
+
+def _start_kernel(script, log, seconds):
+    return subprocess.Popen([sys.executable, str(script), str(log), str(seconds)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env=os.environ.copy())
+
+
+def _wait_for(log, lines, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.exists() and log.read_text().count("training") >= lines:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no training started within {timeout} s")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the lock needs fcntl (POSIX)")
+def test_two_kernels_wanting_the_same_model_train_it_once(cache_dir, tmp_path):
+    script, log = tmp_path / "kernel.py", tmp_path / "log.txt"
+    script.write_text(_TWO_KERNELS)
+    first = _start_kernel(script, log, 3)
+    _wait_for(log, 1)  # the first holds the lock and trains
+    second = _start_kernel(script, log, 3)
+    out_first, out_second = first.communicate(60)[0], second.communicate(60)[0]
+    assert first.returncode == 0 and second.returncode == 0, out_first + out_second
+    assert log.read_text().count("training") == 1  # trained once, not twice
+    assert "waiting for it to finish" in out_second
+    assert "Loaded trained weights from the cache" in out_second
+    assert "result 1.0 3.0" in out_first and "result 1.0 3.0" in out_second
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the lock needs fcntl (POSIX)")
+def test_a_killed_trainer_releases_the_lock(cache_dir, tmp_path):
+    script, log = tmp_path / "kernel.py", tmp_path / "log.txt"
+    script.write_text(_TWO_KERNELS)
+    first = _start_kernel(script, log, 60)
+    _wait_for(log, 1)
+    second = _start_kernel(script, log, 0)
+    time.sleep(1.0)  # the second is waiting for the first
+    first.kill()  # a kernel restarted mid-training
+    first.communicate(30)
+    out_second = second.communicate(60)[0]
+    assert second.returncode == 0, out_second
+    assert log.read_text().count("training") == 2  # the second trained it itself
+    assert "result 1.0 3.0" in out_second
+    assert not list(cache_dir.glob("*.tmp"))

@@ -333,21 +333,53 @@ def cached_training(name: str, model: torch.nn.Module,
         model.to(as_device(device, where="cached_training"))
     key = cache_key(model, settings, train, data)
     path = Path(data_dir()) / "models" / f"{name}-{key}.pt"
-    if cache_enabled() and (path.exists() or path.is_symlink()):
-        try:
-            result = _load(path, model)
-            if verbose:
-                print(translate(f"Loaded trained weights from the cache: {path.name}"))
-            return result
-        except Exception as err:  # damaged, renamed, old format, not a file, ...
-            reason = (str(err) if isinstance(err, cache_files.UnusableCacheFile)
-                      else f"{type(err).__name__}")
-            print(translate(f"Could not use the cached {path.name} ({reason}); "
-                            "training again."))
+    if not cache_enabled():
+        return _train(model, train)
+    found = _try_load(path, model, verbose)
+    if found is not _MISSING:
+        return found
+
+    def waiting():
+        print(translate(f"Another kernel is training {path.name} right now; waiting "
+                        "for it to finish, then loading its result."), flush=True)
+
+    # a second kernel that wants this model waits for the first and loads its
+    # result instead of training it again at the same time
+    with cache_files.training_lock(path, on_wait=waiting):
+        found = _try_load(path, model, verbose, report_damage=False)
+        if found is not _MISSING:
+            return found
+        result = _train(model, train)
+        _save(path, model, result)
+    return result
+
+
+_MISSING = object()
+
+
+def _train(model: torch.nn.Module, train: Callable[[torch.nn.Module], Any]) -> Any:
     result = train(model)
     release()  # a training loop's freed temporaries go back to the system
-    if cache_enabled():
-        _save(path, model, result)
+    return result
+
+
+def _try_load(path: Path, model: torch.nn.Module, verbose: bool,
+              report_damage: bool = True) -> Any:
+    """What :func:`_load` returns, or ``_MISSING`` when there is no usable file
+    (a damaged one is reported when ``report_damage``)."""
+    if not (path.exists() or path.is_symlink()):
+        return _MISSING
+    try:
+        result = _load(path, model)
+    except Exception as err:  # damaged, renamed, old format, not a file, ...
+        reason = (str(err) if isinstance(err, cache_files.UnusableCacheFile)
+                  else f"{type(err).__name__}")
+        if report_damage:
+            print(translate(f"Could not use the cached {path.name} ({reason}); "
+                            "training again."))
+        return _MISSING
+    if verbose:
+        print(translate(f"Loaded trained weights from the cache: {path.name}"))
     return result
 
 

@@ -15,10 +15,18 @@ no model. The bytes are unpickled with ``weights_only=True``.
 
 Writing goes through a temporary file of this writer's own, renamed into place
 when complete; whatever stops a save (a full disk, an interrupt) removes it.
+
+Two kernels that want the same model at once (a student running both editions of
+a notebook, the test suite's two workers, two tabs on a class server) train it
+once: :func:`training_lock` lets the first train while the second waits, then
+loads what the first saved. The lock files live in the system's temporary
+folder, not among the student's files, and the operating system releases a lock
+whose holder dies or is interrupted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -26,8 +34,14 @@ import shutil
 import stat
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: no lock; two kernels may then train the same model
+    fcntl = None
 
 import numpy as np
 import torch
@@ -99,6 +113,41 @@ def read(path: Path, key: str) -> dict:
         raise UnusableCacheFile("its content does not match its checksum: "
                                 "a damaged file")
     return saved
+
+
+@contextlib.contextmanager
+def training_lock(path: Path, on_wait: Callable[[], None] | None = None
+                  ) -> Iterator[None]:
+    """Hold an exclusive lock named after the cache file ``path`` while the body
+    runs; when another process holds it, call ``on_wait()`` once and wait for it.
+    Without ``fcntl`` (Windows), or when no lock file can be made, the body runs
+    unlocked: a lock saves time, it is never needed for a correct result (files
+    are written atomically)."""
+    if fcntl is None:
+        yield
+        return
+    name = hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:24]
+    folder = Path(tempfile.gettempdir()) / f"course-locks-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        handle = open(folder / f"{name}.lock", "a")
+    except OSError:
+        yield
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)  # an interrupt stops the wait
+        except OSError:  # a file system without locks
+            yield
+            return
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _remove_stale(folder: Path) -> None:
