@@ -42,7 +42,6 @@ def log_likelihood(logits: torch.Tensor, x: torch.Tensor,
     raise ShapeError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}.")
 
 
-@torch.no_grad()
 @torch.no_grad()  # an estimate, not a loss: no graph kept for the k samples
 def log_weights(model: torch.nn.Module, x: torch.Tensor, k: int,
                 proposal: str = "posterior", likelihood: str = "bernoulli",
@@ -53,14 +52,17 @@ def log_weights(model: torch.nn.Module, x: torch.Tensor, k: int,
     model: a VAE (notebook 06's ``VAE``: ``flat``, ``encode``, ``decode_logits``).
     proposal: ``"posterior"``, the encoder's q(z|x), or ``"prior"``, N(0, I)
         (naive Monte Carlo: log r = log p(z), so the weight is p(x|z)).
-    chunk: samples decoded at a time (default: each intermediate tensor near 16 MB).
+    chunk: samples decoded at a time (default: each intermediate tensor near 16 MB,
+        4 MB for the continuous Bernoulli, whose log-density makes about ten
+        temporaries of that size: 170 MB at 16 MB, notebook 06's peak).
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}.")
     if proposal not in ("posterior", "prior"):
         raise ShapeError(f"proposal must be 'posterior' or 'prior', got {proposal!r}.")
     x = model.flat(x)
-    chunk = chunk or max(1, 4_000_000 // (len(x) * x.shape[1]))
+    budget = 1_000_000 if likelihood == "continuous_bernoulli" else 4_000_000
+    chunk = chunk or max(1, budget // (len(x) * x.shape[1]))
     mu, log_var = model.encode(x)
     if proposal == "prior":
         mu, log_var = torch.zeros_like(mu), torch.zeros_like(log_var)
