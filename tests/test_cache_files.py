@@ -358,12 +358,14 @@ _TWO_KERNELS = textwrap.dedent("""
     import torch
     from course_utils.core import cache
 
-    log = Path(sys.argv[1])
+    log, release = Path(sys.argv[1]), Path(sys.argv[2])
 
     def train(model):
         with log.open("a") as f:
             f.write("training\\n")
-        time.sleep(float(sys.argv[2]))
+        deadline = time.monotonic() + 120
+        while not release.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)  # trains until the test releases it
         with torch.no_grad():
             model.weight.fill_(3.0)
         return {"loss": 1.0}
@@ -374,48 +376,56 @@ _TWO_KERNELS = textwrap.dedent("""
 """)
 
 
-def _start_kernel(script, log, seconds):
-    return subprocess.Popen([sys.executable, str(script), str(log), str(seconds)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=os.environ.copy())
+def _start_kernel(folder, name):
+    out = (folder / f"{name}.out").open("w")
+    return subprocess.Popen(
+        [sys.executable, str(folder / "kernel.py"), str(folder / "log.txt"),
+         str(folder / "release")], stdout=out, stderr=subprocess.STDOUT,
+        text=True, env=os.environ.copy())
 
 
-def _wait_for(log, lines, timeout=60):
+def _wait_for(path, text, count=1, timeout=120):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if log.exists() and log.read_text().count("training") >= lines:
+        if path.exists() and path.read_text().count(text) >= count:
             return
         time.sleep(0.05)
-    raise AssertionError(f"no training started within {timeout} s")
+    raise AssertionError(f"{text!r} not in {path.name} within {timeout} s")
+
+
+def _finish(process, folder, name):
+    process.wait(120)
+    return process.returncode, (folder / f"{name}.out").read_text()
 
 
 @pytest.mark.skipif(os.name != "posix", reason="the lock needs fcntl (POSIX)")
 def test_two_kernels_wanting_the_same_model_train_it_once(cache_dir, tmp_path):
-    script, log = tmp_path / "kernel.py", tmp_path / "log.txt"
-    script.write_text(_TWO_KERNELS)
-    first = _start_kernel(script, log, 3)
-    _wait_for(log, 1)  # the first holds the lock and trains
-    second = _start_kernel(script, log, 3)
-    out_first, out_second = first.communicate(60)[0], second.communicate(60)[0]
-    assert first.returncode == 0 and second.returncode == 0, out_first + out_second
-    assert log.read_text().count("training") == 1  # trained once, not twice
-    assert "waiting for it to finish" in out_second
-    assert "Loaded trained weights from the cache" in out_second
-    assert "result 1.0 3.0" in out_first and "result 1.0 3.0" in out_second
+    (tmp_path / "kernel.py").write_text(_TWO_KERNELS)
+    first = _start_kernel(tmp_path, "first")
+    _wait_for(tmp_path / "log.txt", "training")  # the first holds the lock
+    second = _start_kernel(tmp_path, "second")
+    _wait_for(tmp_path / "second.out", "waiting for it to finish")
+    (tmp_path / "release").touch()  # the first finishes and saves
+    (code_1, out_1), (code_2, out_2) = (_finish(first, tmp_path, "first"),
+                                        _finish(second, tmp_path, "second"))
+    assert code_1 == 0 and code_2 == 0, out_1 + out_2
+    assert (tmp_path / "log.txt").read_text().count("training") == 1  # once
+    assert "Loaded trained weights from the cache" in out_2
+    assert "result 1.0 3.0" in out_1 and "result 1.0 3.0" in out_2
 
 
 @pytest.mark.skipif(os.name != "posix", reason="the lock needs fcntl (POSIX)")
 def test_a_killed_trainer_releases_the_lock(cache_dir, tmp_path):
-    script, log = tmp_path / "kernel.py", tmp_path / "log.txt"
-    script.write_text(_TWO_KERNELS)
-    first = _start_kernel(script, log, 60)
-    _wait_for(log, 1)
-    second = _start_kernel(script, log, 0)
-    time.sleep(1.0)  # the second is waiting for the first
+    (tmp_path / "kernel.py").write_text(_TWO_KERNELS)
+    first = _start_kernel(tmp_path, "first")
+    _wait_for(tmp_path / "log.txt", "training")
+    second = _start_kernel(tmp_path, "second")
+    _wait_for(tmp_path / "second.out", "waiting for it to finish")
     first.kill()  # a kernel restarted mid-training
-    first.communicate(30)
-    out_second = second.communicate(60)[0]
-    assert second.returncode == 0, out_second
-    assert log.read_text().count("training") == 2  # the second trained it itself
-    assert "result 1.0 3.0" in out_second
+    first.wait(60)
+    _wait_for(tmp_path / "log.txt", "training", count=2)  # the second trains
+    (tmp_path / "release").touch()
+    code, out = _finish(second, tmp_path, "second")
+    assert code == 0, out
+    assert "result 1.0 3.0" in out
     assert not list(cache_dir.glob("*.tmp"))
