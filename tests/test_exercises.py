@@ -288,3 +288,39 @@ def test_a_check_leaves_the_notebooks_random_state_alone(name, exercise, capsys)
     torch.manual_seed(5)
     exercise.check(exercise.reference)
     assert torch.equal(torch.rand(3), expected), f"{name} moved torch's global RNG"
+
+
+# Asked before answered -------------------------------------------------------
+
+
+def _check_cells() -> dict[str, tuple[str, int, list[str]]]:
+    """handle -> (notebook name, index of its check cell, the notebook's cell ids)."""
+    found = {}
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        ids = [cell.get("id", "") for cell in nb["cells"]]
+        for entry in sync_tool.exercise_cells(nb):
+            found[entry["handle"]] = (path.name, entry["check"], ids)
+    return found
+
+
+CHECK_CELLS = _check_cells()
+
+
+@pytest.mark.parametrize("name,exercise", EXERCISES, ids=IDS)
+def test_no_exercise_is_answered_before_it_is_asked(name, exercise):
+    """A cell that gives an exercise's answer away (a printed number, a plot, the
+    code asked for) comes after the exercise's check, never before it (exercise
+    7.2's ratio was printed in section 2, 10.1's mask shown in section 2)."""
+    if isinstance(exercise, Prediction):
+        assert exercise.revealed_by is not None, (
+            f"prediction {exercise.number}: say which cells give its answer "
+            "(revealed_by=(...), or () when none does)")
+    if not exercise.revealed_by:
+        return
+    notebook, check, ids = CHECK_CELLS[name]
+    for cell in exercise.revealed_by:
+        assert cell in ids, f"{exercise.number}: no cell {cell!r} in {notebook}"
+        assert ids.index(cell) > check, (
+            f"exercise {exercise.number} is asked after cell {cell} of {notebook} "
+            "answers it: move the exercise before that cell")

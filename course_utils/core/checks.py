@@ -86,6 +86,11 @@ class Exercise:
     wrong_answers: known wrong answers; each must fail with its own message.
     success: what a correct answer shows, printed once on success.
     answer_name: the name the student's cell defines (for values).
+    revealed_by: ids of the notebook's cells that give the answer away (a printed
+        number, a plot, the code asked for); the exercise must be asked before
+        them (``tests/test_exercises.py`` checks the order). Every prediction
+        states it, ``()`` when nothing in the notebook gives its answer before
+        its check does.
     """
 
     number: str
@@ -100,6 +105,7 @@ class Exercise:
     hint_text: str = ""        # one hint (older exercises); becomes ``hints``
     solution_text: str = ""    # derived from ``reference`` when empty
     handle: str = ""           # "nb05.ex1", set by :func:`register`
+    revealed_by: Sequence[str] | None = None
     status: str = field(default=NOT_STARTED, init=False)
 
     def __post_init__(self) -> None:

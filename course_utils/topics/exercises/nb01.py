@@ -200,6 +200,8 @@ ex3 = Prediction(
     explain=_explain_random_share,
     wrong_answers=(0.6, 0.5, 0.02),
     success="This is why section 5's random encoders lose so clearly to PCA.",
+    # nothing in the notebook projects onto a random subspace
+    revealed_by=(),
 )
 
 

@@ -198,6 +198,8 @@ ex3 = Prediction(
     wrong_answers=("b", "c"),
     success="Standardise features measured in different units before PCA; images "
             "share one unit, so the course does not.",
+    # the notebook never rescales one pixel
+    revealed_by=(),
 )
 
 

@@ -210,6 +210,8 @@ ex3 = Prediction(
     wrong_answers=("equal", "above"),
     success="Averaging log w gives the ELBO, averaging w then taking the log gives "
             "log p(x) in the limit: notebook 06's importance-weighted bound.",
+    # section 1: Jensen's inequality for the log, stated and measured
+    revealed_by=("6b2c03e4", "eeccbe45", "c75d1068"),
 )
 
 

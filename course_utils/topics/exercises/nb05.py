@@ -207,6 +207,8 @@ ex3 = Prediction(
     wrong_answers=("a", "c"),
     success="Covering too much costs more than covering too little when measured "
             "from the wide side: the KL is not a distance.",
+    # section 5's formula lets a student compute it: a derivation, not a reveal
+    revealed_by=(),
 )
 
 

@@ -141,8 +141,10 @@ ex2 = Prediction(
     tolerance=0.2,
     explain=_explain_ratio,
     wrong_answers=(1.0, 2.0, 10000.0),
-    success="That is section 2's factor (1 - D) / D: the generator still learns "
-            "when the discriminator is winning.",
+    success="That is the factor (1 - D) / D that section 2 derives next: the "
+            "generator still learns when the discriminator is winning.",
+    # section 2's derivation, its plot of both gradients and its printed ratio
+    revealed_by=("80884794", "3f17d5ed", "eb757f75", "601cc122"),
 )
 
 

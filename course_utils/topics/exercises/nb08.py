@@ -136,6 +136,8 @@ ex2 = Prediction(
     success="The convolutions, which draw the whole image, are the cheap part: "
             "sharing one small kernel over all positions is why the DCGAN needs a "
             "tenth of the MLP's parameters.",
+    # nothing counts the generator's parameters before the check
+    revealed_by=(),
 )
 
 

@@ -166,6 +166,8 @@ ex2 = Prediction(
     success="For a shift, W_1 is the shift, however little the two overlap, "
             "while the JSD flattens out at log 2 once they stop overlapping: W_1 "
             "still says how far.",
+    # section 3 estimates W_1 between images, never between these two Gaussians
+    revealed_by=(),
 )
 
 

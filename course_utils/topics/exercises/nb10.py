@@ -93,6 +93,8 @@ ex1 = Exercise(
     ),
     success="Mask A hides the pixel itself; mask B may read the features computed "
             "at that position, which saw only earlier pixels.",
+    # section 2's own causal_mask (exported) and the masks it draws
+    revealed_by=("b827238d", "d923fb62"),
 )
 
 
@@ -194,6 +196,9 @@ ex3 = Prediction(
     wrong_answers=(3.0, 25.0, 6.0),
     success="The reach grows by half a kernel per layer; the sampler runs the "
             "network on that strip of rows only (section 4).",
+    # section 2's PixelCNN (its reach) and receptive field, and section 4's
+    # sampler, which prints the strips' height
+    revealed_by=("c351f36a", "d923fb62", "35158be6"),
 )
 
 
