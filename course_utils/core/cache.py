@@ -39,13 +39,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 import dis
-import errno
 import hashlib
 import inspect
 import json
 import sys
 import types
-import warnings
 import weakref
 import zlib
 from collections.abc import Callable
@@ -396,29 +394,6 @@ def _load(path: Path, model: torch.nn.Module) -> Any:
 
 
 def _save(path: Path, model: torch.nn.Module, result: Any) -> None:
-    """Write the weights and the result atomically (:func:`cache_files.write`). A
-    failed save (a full disk, a folder in the way, a result that cannot be
-    stored) is one warning, never a lost model: it stays trained in memory, and
-    no temporary file is left behind."""
+    """Write the weights and the result (:func:`cache_files.save_or_warn`)."""
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    free = cache_files.free_space(path.parent)  # before a partial file takes some
-    try:
-        cache_files.write(path, path.stem, state, _to_stored(result))
-    except Exception as err:  # OSError, torch's RuntimeError, a pickling error
-        needed = sum(v.numel() * v.element_size() for v in state.values())
-        if getattr(err, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or (
-                free is not None and free < needed + 2**16):
-            # torch reports a full disk as "[enforce fail at inline_container.cc]"
-            why = (f"the disk is full: {_megabytes(free)} free, the weights need "
-                   f"{_megabytes(needed)}. Free some space or set COURSE_DATA_DIR "
-                   "to a folder on another disk")
-        else:
-            reason = getattr(err, "strerror", None) or str(err).splitlines()[0]
-            why = f"{type(err).__name__}: {reason}"
-        warnings.warn(translate(
-            f"Could not save the trained model to {path} ({why}); it is trained "
-            "for this session but will be trained again next time."), stacklevel=3)
-
-
-def _megabytes(size: int | None) -> str:
-    return "an unknown amount" if size is None else f"{size / 1e6:.1f} MB"
+    cache_files.save_or_warn(path, state, _to_stored(result), stacklevel=4)

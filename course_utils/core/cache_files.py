@@ -27,6 +27,7 @@ whose holder dies or is interrupted.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import io
 import os
@@ -34,6 +35,7 @@ import shutil
 import stat
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,8 @@ except ImportError:  # Windows: no lock; two kernels may then train the same mod
 
 import numpy as np
 import torch
+
+from course_utils.core.i18n import translate
 
 STALE_SECONDS = 3600  # a temporary file this old is a crashed writer's: removed
 
@@ -188,3 +192,32 @@ def write(path: Path, key: str, state_dict: dict, result: Any) -> None:
         os.replace(tmp, path)  # atomic: no reader ever sees half a file
     finally:
         tmp.unlink(missing_ok=True)  # gone after os.replace; else the leftover
+
+
+def save_or_warn(path: Path, state_dict: dict, result: Any,
+                 stacklevel: int = 2) -> None:
+    """:func:`write`, where a failed save (a full disk, a folder in the way, a
+    result that cannot be stored) is one warning, never a lost model: it stays
+    trained in memory, and no temporary file is left behind."""
+    free = free_space(path.parent)  # before a partial file takes some
+    try:
+        write(path, path.stem, state_dict, result)
+    except Exception as err:  # OSError, torch's RuntimeError, a pickling error
+        needed = sum(v.numel() * v.element_size() for v in state_dict.values())
+        if getattr(err, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or (
+                free is not None and free < needed + 2**16):
+            # torch reports a full disk as "[enforce fail at inline_container.cc]"
+            why = (f"the disk is full: {_megabytes(free)} free, the weights need "
+                   f"{_megabytes(needed)}. Free some space or set COURSE_DATA_DIR "
+                   "to a folder on another disk")
+        else:
+            reason = getattr(err, "strerror", None) or str(err).splitlines()[0]
+            why = f"{type(err).__name__}: {reason}"
+        warnings.warn(translate(
+            f"Could not save the trained model to {path} ({why}); it is trained "
+            "for this session but will be trained again next time."),
+            stacklevel=stacklevel + 1)
+
+
+def _megabytes(size: int | None) -> str:
+    return "an unknown amount" if size is None else f"{size / 1e6:.1f} MB"
