@@ -138,9 +138,10 @@ def test_a_prediction_is_gated_and_validated(name, exercise, capsys):
         exercise.check(...)
     assert "you predicted" not in capsys.readouterr().out  # nothing revealed
     bad = "no such choice" if exercise.choices else "a lot"
-    with pytest.raises(ExerciseIncorrect):
-        exercise.check(bad)
+    with pytest.raises(ExerciseNotDone, match="not counted until"):
+        exercise.check(bad)   # a prediction in the wrong form is not a try
     assert capsys.readouterr().out == ""
+    assert exercise.status == NOT_STARTED
 
 
 @pytest.mark.parametrize("name, exercise", THINKS, ids=[n for n, _ in THINKS])

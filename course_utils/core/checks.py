@@ -141,6 +141,10 @@ class Exercise:
             raise ExerciseIncorrect(
                 f"Exercise {self.number} ({self.title}) is not right yet: {wrong} "
                 f"({self._name}.hint() gives a hint.)") from None
+        except Unreadable as err:  # a prediction in the wrong form: not a try
+            raise ExerciseNotDone(
+                f"Exercise {self.number} ({self.title}): {err} Your prediction is "
+                "not counted until it has that form.") from None
         except ExerciseNotDone:
             raise
         except NotImplementedError:
@@ -209,6 +213,11 @@ class Exercise:
         return None
 
 
+class Unreadable(Exception):
+    """A prediction that is not in the asked form (not a choice, not a finite
+    number): the student is told the form, and it does not count as a try."""
+
+
 @dataclass(eq=False)
 class Prediction(Exercise):
     """Write a prediction down, then reveal. ``reveal()`` computes the truth and
@@ -224,25 +233,10 @@ class Prediction(Exercise):
     explain: Any = None
 
     def _run(self, answer: Any) -> None:
-        if self.choices:
-            if not isinstance(answer, str):
-                raise Wrong(f"write one choice, in quotes, as your prediction (one "
-                            f"of {list(self.choices)}), not "
-                            f"{type(answer).__name__}.")
-            key = answer.strip().lower()
-            if key not in self.choices:
-                raise Wrong(f"your prediction {answer!r} is not one of the choices "
-                            f"{list(self.choices)}; write one of them.")
-            answer = key
-        else:
-            reject_unusable(answer, "your prediction")
-            try:
-                answer = float(answer)
-            except (TypeError, ValueError):
-                raise Wrong(f"write your prediction as a number, not "
-                            f"{type(answer).__name__}.") from None
-            if not math.isfinite(answer):
-                raise Wrong("write a finite number as your prediction.")
+        try:
+            answer = self._readable(answer)
+        except Wrong as err:
+            raise Unreadable(str(err)) from None
         assert self.reveal is not None
         truth, shown = self.reveal()
         right = (answer == truth if self.choices else
@@ -259,6 +253,28 @@ class Prediction(Exercise):
         print(translate(f"Exercise {self.number} ({self.title}): you predicted "
                         f"{answer!r}, the answer is {truth!r}.") + " "
               + " ".join(translate(t) for t in (why, self.success) if t))
+
+    def _readable(self, answer: Any) -> Any:
+        """The prediction in its asked form (a choice, or a float), or Wrong."""
+        if self.choices:
+            if not isinstance(answer, str):
+                raise Wrong(f"write one choice, in quotes, as your prediction (one "
+                            f"of {list(self.choices)}), not "
+                            f"{type(answer).__name__}.")
+            key = answer.strip().lower()
+            if key not in self.choices:
+                raise Wrong(f"your prediction {answer!r} is not one of the choices "
+                            f"{list(self.choices)}; write one of them.")
+            return key
+        reject_unusable(answer, "your prediction")
+        try:
+            answer = float(answer)
+        except (TypeError, ValueError):
+            raise Wrong(f"write your prediction as a number, not "
+                        f"{type(answer).__name__}.") from None
+        if not math.isfinite(answer):
+            raise Wrong("write a finite number as your prediction.")
+        return answer
 
 
 @dataclass(eq=False)
