@@ -245,10 +245,28 @@ def expect_close(actual: Any, expected: Any, what: str, rtol: float = 1e-5,
     if not np.all(np.isfinite(a)):
         raise Wrong(f"{what} contains NaN or infinite values.")
     if not np.allclose(a, e, rtol=rtol, atol=atol):
+        _explain_scaled(a, e, what, rtol, atol)
         diff = np.max(np.abs(a - e))
         show = (f"{float(a):.6g}, expected {float(e):.6g}" if a.size == 1
                 else f"off by up to {diff:.3g}")
         raise Wrong(f"{what} is {show}.")
+
+
+def _explain_scaled(a: np.ndarray, e: np.ndarray, what: str, rtol: float,
+                    atol: float) -> None:
+    """Raise :class:`Wrong` naming the factor when ``a`` is ``e`` times one number
+    (a sum for a mean, a sign flipped): "off by up to 158" says less."""
+    nonzero = np.abs(e) > 1e-12
+    if nonzero.sum() < 2:
+        return
+    k = float(np.median(a[nonzero] / e[nonzero]))
+    if not np.isfinite(k) or abs(k - 1) < 1e-3 or not np.allclose(
+            a, k * e, rtol=10 * rtol, atol=10 * atol):
+        return
+    if abs(k + 1) < 1e-3:
+        raise Wrong(f"{what} has the right size but the opposite sign, everywhere.")
+    raise Wrong(f"{what} is {k:.4g} times the expected values, everywhere: a sum "
+                "where a mean belongs, or a division by the wrong number?")
 
 
 def expect_callable(answer: Any, what: str = "your answer") -> None:
