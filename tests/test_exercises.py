@@ -325,3 +325,15 @@ def test_no_exercise_is_answered_before_it_is_asked(name, exercise):
         assert ids.index(cell) > check, (
             f"exercise {exercise.number} is asked after cell {cell} of {notebook} "
             "answers it: move the exercise before that cell")
+
+
+@pytest.mark.parametrize("name, exercise", THINKS, ids=[n for n, _ in THINKS])
+def test_a_think_answer_touching_no_idea_is_a_try_with_a_nudge(name, exercise,
+                                                                capsys):
+    """Eight words about nothing the question asks were marked done, silently."""
+    exercise.check("I am not sure what this question is asking me about here.")
+    out = capsys.readouterr().out
+    assert "touches none of the" in out and "answer again" in out
+    assert exercise.status == TRIED
+    exercise.solution()   # they wrote their own: the model answer may be shown
+    assert exercise.model_answer[:40] in capsys.readouterr().out

@@ -306,6 +306,15 @@ class Think(Exercise):
             raise Wrong(f"your answer has {words} word(s); explain it in a "
                         f"sentence or two (at least {self.min_words} words).")
         touched = sum(self._touches(rx, answer) for _, rx in self.key_ideas)
+        if self.key_ideas and not touched:   # recorded as a try, with a nudge
+            self.status = DONE if self.status == DONE else TRIED
+            print(translate(
+                f"Exercise {self.number} ({self.title}): your answer is recorded "
+                f"({words} words), but it touches none of the {len(self.key_ideas)} "
+                "ideas the model answer uses. Reread the section it asks about (or "
+                f"{self._name}.hint()) and answer again; {self._name}.solution() "
+                "shows the model answer."))
+            return
         self.status = DONE
         print(translate(
             f"Exercise {self.number} ({self.title}): your answer is recorded "
@@ -322,7 +331,7 @@ class Think(Exercise):
                     or (other and re.search(other, answer, re.I)))
 
     def solution(self) -> None:
-        if self.status != DONE:
+        if self.status == NOT_STARTED:
             print(translate(f"Exercise {self.number}: write your own answer first "
                             "and run its check cell; then the model answer (a "
                             "solution) is shown here."))
