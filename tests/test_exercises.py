@@ -263,6 +263,23 @@ def test_a_shape_error_inside_the_students_function_says_what_to_try():
     assert "z = x @ w_e" in message and "shape" in message
 
 
+def test_a_float_index_gets_advice_about_floor_division():
+    """`kernel / 2` as a slice got advice about mixing NumPy and torch."""
+    module = _modules()["nb10"]
+
+    def make_causal_mask(kernel, include_centre):
+        import torch
+        mask = torch.zeros(kernel, kernel)
+        mask[:kernel / 2] = 1      # 3 / 2 is 1.5
+        return mask
+
+    with pytest.raises(ExerciseCodeError) as info:
+        module.ex1.check(make_causal_mask)
+    message = str(info.value)
+    assert "mask[:kernel / 2] = 1" in message and "`//`" in message
+    assert "NumPy" not in message
+
+
 def test_a_bug_in_the_course_is_not_blamed_on_the_student():
     def broken_test(answer):
         return answer() + {}["a bug in the course, after the answer ran"]

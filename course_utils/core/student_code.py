@@ -10,6 +10,7 @@ course's code nor a library's and builds that message.
 from __future__ import annotations
 
 import linecache
+import re
 import sys
 import sysconfig
 import traceback
@@ -41,11 +42,19 @@ ADVICE = {
                   "index on that line.",
     "ZeroDivisionError": "a division by zero: which denominator on that line can "
                          "be 0?",
+    "index": "an index or a size is a float where a whole number is needed: "
+             "`/` always gives a float in Python 3 (5 / 2 is 2.5); use `//` (5 // 2 "
+             "is 2) or int(...).",
     "shape": "the shapes do not fit: print x.shape for each array on that line; a "
              "transposed matrix or the wrong axis (dim=0 against dim=1) is the "
              "usual cause.",
 }
 _SHAPE_WORDS = ("shape", "size", "dimension", "mat1", "broadcast", "must match")
+# what Python, NumPy and torch say when a float is used as an index or a count
+# (written with \s, so that the catalog does not take them for messages)
+_FLOAT_INDEX = re.compile(r"slice\sindices\smust\sbe\sintegers|\(got\sfloat\)"
+                          r"|cannot\sbe\sinterpreted\sas\san\sinteger"
+                          r"|only\sintegers,\sslices|converted\sto\san\sindex")
 
 
 def _is_student_file(filename: str) -> bool:
@@ -59,6 +68,8 @@ def advice_for(err: BaseException) -> str:
     """What to try for this kind of error."""
     name = type(err).__name__
     text = str(err).lower()
+    if name in ("TypeError", "IndexError") and _FLOAT_INDEX.search(text):
+        return ADVICE["index"]
     if name in ("RuntimeError", "ValueError") and any(w in text for w in _SHAPE_WORDS):
         return ADVICE["shape"]
     return ADVICE.get(name, "read the message, then print the values used on that "
