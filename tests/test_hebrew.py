@@ -334,3 +334,15 @@ def test_use_language_sets_the_setting_and_refuses_an_unknown_one(monkeypatch):
         use_language("fr")
     monkeypatch.setenv("COURSE_LANG", "fr")  # a bad value: messages stay English
     assert language() == "en"
+
+
+def test_a_negative_number_keeps_its_minus_in_right_to_left_text():
+    """A Hebrew check message showed "3.7274-": right-to-left text moved the
+    bare minus to the number's other end. Signed numbers are isolated (LRI ...
+    PDI) as formulas are; a range such as 2-3 is left alone."""
+    from course_utils.core.i18n import translate
+
+    shown = translate("your prediction -3.7274 is not one of the choices "
+                      "['a', 'b']; write one of them.", "he")
+    assert "\u2066-3.7274\u2069" in shown, shown
+    assert _HEBREW_LETTER.search(shown), shown

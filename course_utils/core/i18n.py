@@ -122,9 +122,19 @@ def _nested(run: str) -> bool:
     return not stack
 
 
+#: a number with a sign in front ("-3.7274", "-1e-05"): right-to-left text moves
+#: a bare minus to the number's other end ("3.7274-") unless the run is isolated
+_SIGNED_NUMBER = re.compile(
+    r"(?<![\w.)\]])[-\u2212+]\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?%?")
+
+
 def _isolate_runs(line: str) -> str:
-    """``line`` with each formula-like left-to-right run set apart (LRI ... PDI)."""
-    for start, end in reversed(ltr_runs(line)):
+    """``line`` with each formula-like left-to-right run, and each signed number,
+    set apart (LRI ... PDI)."""
+    spans = ltr_runs(line)
+    spans += [m.span() for m in _SIGNED_NUMBER.finditer(line)
+              if not any(a <= m.start() < b for a, b in spans)]
+    for start, end in sorted(spans, reverse=True):
         line = f"{line[:start]}\u2066{line[start:end]}\u2069{line[end:]}"
     return line
 
