@@ -403,3 +403,21 @@ def test_remote_references_finds_cdn_scripts_and_styles():
             '<link rel="stylesheet" href="//cdn.x/y.css">'
             '<script src="assets/a.js"></script><a href="https://ok.org">a link</a>')
     assert len(site.remote_references(page)) == 2
+
+
+def test_a_second_export_keeps_the_first_in_the_index(tmp_path, fake_assets):
+    """`publish slides 06` after `publish slides 04` wrote an index of 06 only."""
+    paths = []
+    for name in ("04_first.ipynb", "06_second.ipynb"):
+        paths.append(tmp_path / name)
+        nb = prepare.prepare(small_notebook(), name)
+        paths[-1].write_text(notebook_text(nb), encoding="utf-8")
+    out = tmp_path / "slides"
+    site.export([paths[1]], out, "slides", run=False)
+    site.export([paths[0]], out, "slides", run=False)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "04_first.slides.html" in index and "06_second.slides.html" in index
+    assert index.index("04_first") < index.index("06_second")  # in course order
+    (out / "06_second.slides.html").unlink()  # a page removed by hand
+    site.export([paths[0]], out, "slides", run=False)
+    assert "06_second" not in (out / "index.html").read_text(encoding="utf-8")

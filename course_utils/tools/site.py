@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import html
+import json
 import os
 import re
 import sys
@@ -231,8 +232,34 @@ def export(paths: Iterable[Path], out_dir: Path, kind: str, run: bool = True,
         entries.append((target.name, _title(nb, path.stem)))
         report["written"].append(target.name)
         print(f"wrote     {target} ({time.perf_counter() - start:.0f} s)")
+    entries = _remember(out_dir, kind, entries)
     (out_dir / "index.html").write_text(_index_page(entries, kind), encoding="utf-8")
     return report
+
+
+def _remember(out_dir: Path, kind: str, entries: list[tuple[str, str]]
+              ) -> list[tuple[str, str]]:
+    """This export's pages and the earlier exports' still in ``out_dir`` (kept in
+    ``index.json``), in the notebooks' order: ``publish slides 06`` after
+    ``publish slides 04`` lists both."""
+    memo = out_dir / "index.json"
+    try:
+        known = json.loads(memo.read_text(encoding="utf-8")).get(kind, {})
+    except (OSError, ValueError, AttributeError):
+        known = {}
+    known = {name: title for name, title in known.items()
+             if isinstance(name, str) and isinstance(title, str)
+             and (out_dir / name).is_file()}
+    known.update(dict(entries))
+    try:
+        saved = json.loads(memo.read_text(encoding="utf-8"))
+        saved = saved if isinstance(saved, dict) else {}
+    except (OSError, ValueError):
+        saved = {}
+    saved[kind] = known
+    memo.write_text(json.dumps(saved, indent=1, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    return sorted(known.items())
 
 
 def _index_page(entries: list[tuple[str, str]], kind: str) -> str:
