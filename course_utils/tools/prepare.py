@@ -52,11 +52,17 @@ def is_colab_cell(cell: dict) -> bool:
     return cell.get("id") == COLAB_CELL_ID or COLAB_TAG in cell_tags(cell)
 
 
+#: the Colab cell's metadata: skipped on slides, its 17 lines collapsed in
+#: JupyterLab (``source_hidden``) and shown as a form in Colab (``cellView``)
+COLAB_METADATA = {"slideshow": {"slide_type": "skip"}, "tags": [COLAB_TAG],
+                  "jupyter": {"source_hidden": True}, "cellView": "form"}
+
+
 def colab_cell() -> dict:
-    """A new Colab set-up cell (skipped on slides)."""
+    """A new Colab set-up cell (skipped on slides, its code collapsed)."""
     return {"cell_type": "code", "execution_count": None, "id": COLAB_CELL_ID,
-            "metadata": {"slideshow": {"slide_type": "skip"}, "tags": [COLAB_TAG]},
-            "outputs": [], "source": colab_cell_source()}
+            "metadata": copy.deepcopy(COLAB_METADATA), "outputs": [],
+            "source": colab_cell_source()}
 
 
 def _with_badge(title: str, notebook: str) -> str:
@@ -177,8 +183,11 @@ def _colab_cell_problems(cells: list[dict], want: list[dict]) -> list[str]:
     if not colab:
         return ["no Colab set-up cell"]
     if (cell_source(colab[0]) != cell_source(want_colab)
-            or cells.index(colab[0]) != want.index(want_colab)):
-        return ["the Colab set-up cell is out of date or out of place"]
+            or cells.index(colab[0]) != want.index(want_colab)
+            or any(colab[0].get("metadata", {}).get(key) != value
+                   for key, value in COLAB_METADATA.items())):
+        return ["the Colab set-up cell is out of date, out of place or not "
+                "collapsed"]
     return []
 
 
