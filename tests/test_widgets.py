@@ -152,3 +152,32 @@ def test_where_no_kernel_runs_a_view_shows_a_still_and_no_markup():
     assert "KL(q‖p) = 0.8181" in view.text
     view.set(mu=0.0, sigma=1.0)                # the still stays the first state
     assert view._repr_mimebundle_()["text/html"] == still
+
+
+def test_a_finished_progress_bar_leaves_a_line_a_saved_notebook_can_show():
+    """A reopened notebook showed "Error displaying widget: model not found"
+    for every progress bar: what is saved now is the bar's last line of text."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from course_utils.core.training import PROGRESS_AFTER_S
+
+    steps, pause = 3, PROGRESS_AFTER_S / 2 + 0.1   # shown from the 3rd step on
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import time\n"
+        "from course_utils.core.training import progress_bar\n"
+        f"bar = progress_bar({steps}, 'epochs')\n"
+        f"for _ in range({steps}):\n"
+        f"    time.sleep({pause})\n"
+        "    bar.update(1)\n"
+        "bar.close()\n"
+        "print('trained')")]
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    outputs = nb.cells[0].outputs
+    saved = nbformat.writes(nb)
+    assert "application/vnd.jupyter.widget-view+json" not in saved, outputs
+    lines = [o["data"]["text/plain"] for o in outputs if o.get("data")]
+    assert any("epochs: 100%" in line and f"{steps}/{steps}" in line
+               for line in lines), outputs
+    assert any("trained" in o.get("text", "") for o in outputs)

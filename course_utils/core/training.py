@@ -219,12 +219,41 @@ def progress_bar(total: int, desc: str):
     ``bar.close()``): a widget in Jupyter, text elsewhere (tqdm). It shows only
     once the loop has run :data:`PROGRESS_AFTER_S` seconds, so quick loops stay
     quiet and every loop that makes a student wait says how far it is."""
+    from tqdm import notebook
     from tqdm.auto import tqdm  # tqdm.auto picks a widget bar in Jupyter: lazily
 
+    if isinstance(tqdm, type) and issubclass(tqdm, notebook.tqdm_notebook):
+        tqdm = _line_bar(notebook.tqdm_notebook)
     # miniters=1: the bar is redrawn only from the training loop's own thread
     # (tqdm's monitor thread redraws bars whose miniters it raised above 1)
     return tqdm(total=total, desc=desc, leave=True, delay=PROGRESS_AFTER_S,
                 miniters=1)
+
+
+def _line_bar(widget_bar: type) -> type:
+    """tqdm's widget bar, replaced by its last line of text when it closes: a
+    saved notebook then shows "epochs: 100%|...| 4/4 [00:12<00:00]" where a
+    reopened one showed "Error displaying widget: model not found" (the widget's
+    state is not saved with the notebook)."""
+    from IPython.display import display
+
+    class LineBar(widget_bar):
+        def display(self, msg=None, pos=None, close=False, bar_style=None,
+                    check_delay=True):
+            if check_delay and self.delay > 0 and not self.displayed:
+                self._handle = display(self.container, display_id=True)
+                self.displayed = True
+            return super().display(msg, pos, close, bar_style, check_delay=False)
+
+        def close(self):
+            super().close()
+            handle = getattr(self, "_handle", None)
+            if handle is not None:
+                self._handle = None
+                handle.update({"text/plain": self.format_meter(**self.format_dict)},
+                              raw=True)
+
+    return LineBar
 
 
 def _progress(total: int):
