@@ -4,6 +4,7 @@
   into it changes what it shows (a round trip through the kernel).
 - The live slides view (jupyterlab-rise, View > Render as slides) renders the
   notebook as reveal.js slides.
+- A saved notebook, opened again, shows its finished progress bars as text.
 - The offline slides export opens from disk with every script and style local,
   and MathJax typesets its equations.
 
@@ -139,3 +140,43 @@ def test_offline_slides_export_works_without_internet(page, tmp_path, screenshot
     assert not remote, f"the offline slides asked the network for {remote}"
     assert not page.problems, page.problems
     assert page.evaluate("() => Reveal.getTotalSlides()") >= 3
+
+
+def test_a_reopened_notebook_shows_its_finished_progress_bars(page, lab, screenshot,
+                                                             tmp_path):
+    """Every progress bar of a reopened notebook read "Error displaying widget:
+    model not found" (JupyterLab autosaves; widget state is not saved). Run a
+    loop with the course's progress bar, save, open the notebook again."""
+    import nbformat
+
+    path = tmp_path / "reopened.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import time\n"
+        "from course_utils.core.training import progress_bar\n"
+        "bar = progress_bar(3, 'epochs')\n"
+        "for _ in range(3):\n"
+        "    time.sleep(1.1)\n"
+        "    bar.update(1)\n"
+        "bar.close()\n"
+        "print('trained')")]
+    path.write_text(nbformat.writes(nb), encoding="utf-8")
+    server = lab(path)
+    open_notebook(page, server, path.name)
+    page.evaluate(RUN_ALL)
+    page.wait_for_timeout(1000)
+    page.wait_for_function(FINISHED, timeout=RUN_ALL_S * 1000, polling=500)
+    assert not page.evaluate(ERRORS)
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_function("() => !window.jupyterapp.shell.currentWidget"
+                           ".context.model.dirty", timeout=30_000)
+    page.goto("about:blank")
+    open_notebook(page, server, path.name)   # reopened: nothing runs
+    page.wait_for_selector(".jp-OutputArea-output", timeout=60_000)
+    page.wait_for_timeout(2000)
+    shown = page.inner_text(".jp-Notebook")
+    screenshot(page, "reopened_progress_bar")
+    assert "model not found" not in shown, shown
+    assert "epochs: 100%" in shown and "3/3" in shown and "trained" in shown, shown
