@@ -219,7 +219,7 @@ def progress_bar(total: int, desc: str):
     ``bar.close()``): a widget in Jupyter, text elsewhere (tqdm). It shows only
     once the loop has run :data:`PROGRESS_AFTER_S` seconds, so quick loops stay
     quiet and every loop that makes a student wait says how far it is."""
-    from tqdm import notebook
+    from tqdm import notebook  # the widget bar (imports ipywidgets): lazily
     from tqdm.auto import tqdm  # tqdm.auto picks a widget bar in Jupyter: lazily
 
     if isinstance(tqdm, type) and issubclass(tqdm, notebook.tqdm_notebook):
@@ -235,13 +235,19 @@ def _line_bar(widget_bar: type) -> type:
     saved notebook then shows "epochs: 100%|...| 4/4 [00:12<00:00]" where a
     reopened one showed "Error displaying widget: model not found" (the widget's
     state is not saved with the notebook)."""
-    from IPython.display import display
+    from IPython.display import display  # only inside a kernel: lazily
 
     class LineBar(widget_bar):
         def display(self, msg=None, pos=None, close=False, bar_style=None,
                     check_delay=True):
             if check_delay and self.delay > 0 and not self.displayed:
-                self._handle = display(self.container, display_id=True)
+                # the widget's view as a raw bundle: ipywidgets 7 (Colab's)
+                # displays itself and would drop the display id
+                view = {"version_major": 2, "version_minor": 0,
+                        "model_id": self.container.model_id}
+                self._handle = display(
+                    {"application/vnd.jupyter.widget-view+json": view,
+                     "text/plain": repr(self.container)}, raw=True, display_id=True)
                 self.displayed = True
             return super().display(msg, pos, close, bar_style, check_delay=False)
 
