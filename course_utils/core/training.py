@@ -222,7 +222,7 @@ def progress_bar(total: int, desc: str):
     from tqdm import notebook  # the widget bar (imports ipywidgets): lazily
     from tqdm.auto import tqdm  # tqdm.auto picks a widget bar in Jupyter: lazily
 
-    if isinstance(tqdm, type) and issubclass(tqdm, notebook.tqdm_notebook):
+    if issubclass(tqdm, notebook.tqdm_notebook):
         tqdm = _line_bar(notebook.tqdm_notebook)
     # miniters=1: the bar is redrawn only from the training loop's own thread
     # (tqdm's monitor thread redraws bars whose miniters it raised above 1)

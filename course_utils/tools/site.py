@@ -244,18 +244,15 @@ def _remember(out_dir: Path, kind: str, entries: list[tuple[str, str]]
     ``publish slides 04`` lists both."""
     memo = out_dir / "index.json"
     try:
-        known = json.loads(memo.read_text(encoding="utf-8")).get(kind, {})
-    except (OSError, ValueError, AttributeError):
-        known = {}
-    known = {name: title for name, title in known.items()
+        saved = json.loads(memo.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        saved = {}
+    saved = saved if isinstance(saved, dict) else {}
+    earlier = saved.get(kind) if isinstance(saved.get(kind), dict) else {}
+    known = {name: title for name, title in earlier.items()
              if isinstance(name, str) and isinstance(title, str)
              and (out_dir / name).is_file()}
     known.update(dict(entries))
-    try:
-        saved = json.loads(memo.read_text(encoding="utf-8"))
-        saved = saved if isinstance(saved, dict) else {}
-    except (OSError, ValueError):
-        saved = {}
     saved[kind] = known
     memo.write_text(json.dumps(saved, indent=1, ensure_ascii=False) + "\n",
                     encoding="utf-8")

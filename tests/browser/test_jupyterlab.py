@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from labtools import ERRORS, FINISHED, RUN_ALL, RUN_ALL_S, open_notebook
+from labtools import ERRORS, FINISHED, RUN_ALL, RUN_ALL_S, open_notebook, run_all
 
 from course_utils.tools import prepare, site
 from course_utils.tools.assets import missing_assets
@@ -165,10 +165,7 @@ def test_a_reopened_notebook_shows_its_finished_progress_bars(page, lab, screens
     path.write_text(nbformat.writes(nb), encoding="utf-8")
     server = lab(path)
     open_notebook(page, server, path.name)
-    page.evaluate(RUN_ALL)
-    page.wait_for_timeout(1000)
-    page.wait_for_function(FINISHED, timeout=RUN_ALL_S * 1000, polling=500)
-    assert not page.evaluate(ERRORS)
+    run_all(page, path.name)
     page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
     page.wait_for_function("() => !window.jupyterapp.shell.currentWidget"
                            ".context.model.dirty", timeout=30_000)
