@@ -13,6 +13,7 @@ import torch
 
 from course_utils.core import cache, config, errors, plotting
 from course_utils.core.training import History, adam, evaluate, fit
+from course_utils.tools import envcheck
 from course_utils.tools.envcheck import environment_report
 from course_utils.topics import glossary
 
@@ -200,6 +201,19 @@ def test_environment_report_lists_versions_and_data():
     report = environment_report()
     assert report["torch"] == torch.__version__
     assert "digits (bundled with scikit-learn)" in report and "Fashion-MNIST" in report
+
+
+@pytest.mark.parametrize("versions, says", [
+    ({"jupyterlab-rise": (0, 43, 1), "jupyterlab-widgets": (3, 0, 10)}, "live"),
+    ({"jupyterlab-rise": (0, 43, 1), "jupyterlab-widgets": (3, 0, 17)},
+     'MISSING from the live slides (jupyterlab-widgets 3.0.17): pip install '
+     '"jupyterlab-widgets<3.0.11"'),
+    ({"jupyterlab-widgets": (3, 0, 10)}, "no live slides"),
+    ({"jupyterlab-rise": (0, 43, 1)}, "no widgets in JupyterLab")])
+def test_environment_check_says_whether_widgets_are_live_in_the_slides(
+        monkeypatch, versions, says):
+    monkeypatch.setattr(envcheck, "_version", versions.get)
+    assert says in envcheck.slides_widgets_status()
 
 
 def test_fit_on_an_explicit_device_trains_as_on_the_models_own():

@@ -23,8 +23,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-#: Requirements never installed on Colab: its torch, and server-side Jupyter.
-COLAB_SKIP = ("torch", "jupyterlab", "jupyterlab-rise", "notebook")
+#: Requirements never installed on Colab: its torch, and JupyterLab's own parts
+#: (Colab's page draws widgets itself, with its ipywidgets 7.7).
+COLAB_SKIP = ("torch", "jupyterlab", "jupyterlab-rise", "jupyterlab-widgets",
+              "notebook")
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
