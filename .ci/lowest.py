@@ -41,7 +41,8 @@ _VERSION = re.compile(r"^\d+(\.\d+)*$")
 def lower_bounds(text: str) -> dict[str, str]:
     """Each requirement's name (as written) and its lower bound, in file order.
 
-    Comments, blank lines and options (``-e .``) are skipped. A requirement
+    Comments, blank lines, options (``-e .``) and the course's own folders
+    (``./course_utils/jupyterlab-settings``) are skipped. A requirement
     without a ``>=`` bound, with a marker or extras, or with a bound that is not
     a plain release number (``2.13.0``) raises ValueError: its lowest version
     would be a guess.
@@ -49,7 +50,7 @@ def lower_bounds(text: str) -> dict[str, str]:
     bounds = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
-        if not line or line.startswith("-"):
+        if not line or line.startswith(("-", "./")):  # options, the course's own
             continue
         match = _REQUIREMENT.match(line)
         name, spec = match.groups() if match else (line, "")

@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils.tools import assets, colab, links, prepare, publish, site
+from course_utils.tools import assets, colab, editions, links, prepare, publish, site
 from course_utils.tools.notebooks import (
     NOTEBOOK_GLOB,
     PublishError,
@@ -139,8 +139,10 @@ def test_slide_types_make_the_slides_flow():
 
 def test_long_sections_continue_on_subslides_and_manual_types_are_kept():
     long_code = "\n".join(f"y{i} = {i}" for i in range(15))
+    shown = {"tags": ["show-code"]}  # long code on the slide, not collapsed
     cells = [md("# 7.1.1 Dimensionality Reduction: t"), md("## 1. Long"),
-             code(long_code), code(long_code), code("plt.plot([1, 2])"),
+             code(long_code, **shown), code(long_code, **shown),
+             code("plt.plot([1, 2])"),
              code("z = 1", slideshow={"slide_type": "slide"}, tags=["slide-manual"])]
     kinds = prepare.slide_types(cells)
     assert kinds[:4] == ["slide", "slide", "-", "subslide"]
@@ -148,8 +150,42 @@ def test_long_sections_continue_on_subslides_and_manual_types_are_kept():
     assert kinds[5] == "slide"
     # the text that introduces a code cell moves down with it
     cells = [md("# 7.1.1 Dimensionality Reduction: t"), md("## 1. Long"),
-             code(long_code), md("**Claim:** the sum is 105."), code(long_code)]
+             code(long_code, **shown), md("**Claim:** the sum is 105."),
+             code(long_code, **shown)]
     assert prepare.slide_types(cells) == ["slide", "slide", "-", "subslide", "-"]
+
+
+def test_long_code_is_collapsed_on_the_slides_and_open_for_students():
+    long_code = "\n".join(f"y{i} = {i}" for i in range(prepare.SHOWN_CODE_LINES + 1))
+    nb = small_notebook()
+    nb["cells"][2:2] = [md("## 0. Long code"), code(long_code),
+                        code(long_code, tags=["show-code"]),
+                        code(long_code + "\nraise NotImplementedError",
+                             tags=["stub"]),
+                        code(long_code, tags=["solution"]),
+                        code("ex.check()", tags=["check"])]
+    ready = prepare.prepare(nb, "09_test.ipynb")
+    folded = [c.source == long_code and c.metadata.get("jupyter", {}).get(
+        "source_hidden", False) for c in ready.cells if c.cell_type == "code"]
+
+    def hidden(end: str) -> bool:
+        cell = next(c for c in ready.cells if c.source.endswith(end))
+        return cell.metadata.get("jupyter", {}).get("source_hidden", False)
+
+    assert sum(folded) == 1  # the plain long cell, not the one tagged show-code
+    assert not hidden("raise NotImplementedError")  # the exercise stays open
+    assert not hidden("ex.check()") and not hidden("x = 2.0")  # short code too
+    assert prepare.problems(ready, "09_test.ipynb") == []
+    assert prepare.prepare(ready, "09_test.ipynb") == ready  # idempotent
+    opened = json.loads(json.dumps(ready))  # someone opened the long cell by hand
+    for cell in opened["cells"]:
+        cell["metadata"].pop("jupyter", None) if cell["source"] == long_code else None
+    assert any("not collapsed" in p for p in prepare.problems(opened, "09_test.ipynb"))
+    student = editions.student_notebook(json.loads(json.dumps(ready)), "09_test")
+    assert all(not c["metadata"].get("jupyter", {}).get("source_hidden")
+               for c in student["cells"] if not prepare.is_colab_cell(c))
+    assert any(prepare.is_colab_cell(c) and c["metadata"]["jupyter"]["source_hidden"]
+               for c in student["cells"])  # Colab's cell stays folded
 
 
 def test_prepare_file_and_the_command_line(tmp_path, capsys):
@@ -206,9 +242,10 @@ def test_colab_install_keeps_colabs_torch(capsys):
     assert len(commands) == 2
     requirements, package = commands
     names = {colab.requirement_name(r) for r in requirements[5:]}
-    assert "torch" not in names and "jupyterlab" not in names, names
+    assert names.isdisjoint({"torch", "jupyterlab", "jupyterlab-widgets"}), names
     assert {"numpy", "pooch", "ipywidgets"} <= names
-    assert not any(r.startswith("-") for r in requirements[5:])
+    # no options, and not JupyterLab's settings: Colab's page is not JupyterLab
+    assert not any(r.startswith(("-", "./")) for r in requirements[5:])
     assert "--upgrade" not in requirements and "-U" not in requirements
     assert package[-3:] == ["--no-deps", "--editable", str(ROOT)]
     assert "$ pip install --quiet --no-deps" in capsys.readouterr().out

@@ -51,6 +51,7 @@ from course_utils.core.errors import CourseError
 from course_utils.tools.guard import Guard, writable
 from course_utils.tools.links import colab_badge
 from course_utils.tools.notebooks import cell_source, cell_tags, load_notebook
+from course_utils.tools.prepare import is_colab_cell
 
 MANIFEST = ".edition-manifest.json"
 STUDENT_BANNER = (
@@ -73,6 +74,15 @@ def is_stub(source: str) -> bool:
     """Whether a stub cell leaves the answer to the student: a body that raises
     NotImplementedError, or an answer set to ``...`` (Ellipsis)."""
     return "raise NotImplementedError" in source or bool(_PLACEHOLDER.search(source))
+
+
+def _open_code(cell: dict) -> None:
+    """Undo the lecturer edition's collapsed code (``prepare`` folds long code for
+    the slides) in one cell."""
+    jupyter = cell["metadata"].get("jupyter", {})
+    jupyter.pop("source_hidden", None)
+    if not jupyter:
+        cell["metadata"].pop("jupyter", None)
 
 
 def student_notebook(nb: dict, name: str = "notebook",
@@ -100,6 +110,8 @@ def student_notebook(nb: dict, name: str = "notebook",
         if cell["cell_type"] == "code":
             cell["outputs"] = []
             cell["execution_count"] = None
+            if not is_colab_cell(cell):  # students read all the code
+                _open_code(cell)
         cells.append(cell)
     if n_stub != n_solution or (n_stub and not n_check):
         raise EditionError(

@@ -8,7 +8,9 @@ and running it again changes nothing:
   the repository and runs ``python -m course_utils.tools.colab install``, and lets
   Fashion-MNIST fall back to its checksummed download. Elsewhere it does nothing;
 - slide metadata on every cell (see :func:`slide_types`), for the live slides
-  view of jupyterlab-rise and for the exported reveal.js slides.
+  view of jupyterlab-rise and for the exported reveal.js slides;
+- long code collapsed (see :data:`SHOWN_CODE_LINES`), so that no slide is
+  taller than the screen.
 """
 
 from __future__ import annotations
@@ -40,6 +42,14 @@ RISE_SETTINGS = {"scroll": True, "theme": "white", "transition": "none"}
 
 #: Lines a slide holds (reveal.js at 1280x720 with the course's code font).
 SLIDE_LINES = 24
+#: Code cells longer than this (non-blank lines) are collapsed in the lecturer's
+#: notebook and so in its slides (``jupyter.source_hidden``: one grey line, a click
+#: opens it): a model's definition, an export cell, a plot's drawing code. Longer,
+#: code and its figure do not fit on one screen (tests/browser/test_slides_fit.py).
+#: Exercises (stub, solution, check) stay open; a cell tagged ``show-code`` too. The
+#: student edition opens every cell again (course_utils.tools.editions).
+SHOWN_CODE_LINES = 12
+SHOW_CODE_TAG = "show-code"
 #: What a figure counts for, in lines (a presenting-size figure fills most of a
 #: slide, so a plotting cell usually opens a subslide of its own).
 FIGURE_LINES = 18
@@ -89,10 +99,24 @@ def _setup_index(cells: list[dict]) -> int:
     return len(cells)
 
 
+def code_lines(cell: dict) -> int:
+    """The non-blank lines of a cell's source."""
+    return sum(1 for line in cell_source(cell).split("\n") if line.strip())
+
+
+def hides_code(cell: dict) -> bool:
+    """Whether ``prepare`` collapses this cell's code (see SHOWN_CODE_LINES)."""
+    return (cell["cell_type"] == "code" and code_lines(cell) > SHOWN_CODE_LINES
+            and not {"stub", "solution", "check", SHOW_CODE_TAG} & set(cell_tags(cell))
+            and not is_colab_cell(cell))
+
+
 def _cell_height(cell: dict) -> int:
     """A rough height of the cell on a slide, in lines (with its output)."""
     src = cell_source(cell)
     lines = src.count("\n") + 1 if src.strip() else 0
+    if hides_code(cell):
+        lines = 1
     if cell["cell_type"] == "code":
         body = "\n".join(ln for ln in src.split("\n")
                          if not re.match(r"\s*(import|from)\s", ln))
@@ -171,7 +195,16 @@ def prepare(nb: dict, name: str) -> dict:
     cells[0]["source"] = _with_badge(cell_source(cells[0]), name)
     cells.insert(_setup_index(cells), colab_cell())
     for cell, kind in zip(cells, slide_types(cells), strict=True):
-        cell.setdefault("metadata", {})["slideshow"] = {"slide_type": kind}
+        meta = cell.setdefault("metadata", {})
+        meta["slideshow"] = {"slide_type": kind}
+        if is_colab_cell(cell):
+            continue
+        jupyter = meta.pop("jupyter", {})
+        jupyter.pop("source_hidden", None)
+        if hides_code(cell):
+            jupyter["source_hidden"] = True
+        if jupyter:
+            meta["jupyter"] = jupyter
     out["cells"] = cells
     out.setdefault("metadata", {})["rise"] = dict(RISE_SETTINGS)
     return nbformat.from_dict(out)
@@ -203,11 +236,18 @@ def problems(nb: dict, name: str) -> list[str]:
         found.append("no Colab badge (with this repository's address) in the title")
     found += _colab_cell_problems(cells, want["cells"])
     if len(cells) == len(want["cells"]):
-        wrong = [i for i, (a, b) in enumerate(zip(cells, want["cells"], strict=True))
+        pairs = list(zip(cells, want["cells"], strict=True))
+        wrong = [i for i, (a, b) in enumerate(pairs)
                  if a.get("metadata", {}).get("slideshow")
                  != b["metadata"]["slideshow"]]
         if wrong:
             found.append(f"slide metadata missing or stale in cells {wrong[:8]}")
+        folded = [i for i, (a, b) in enumerate(pairs)
+                  if a.get("metadata", {}).get("jupyter")
+                  != b["metadata"].get("jupyter")]
+        if folded:
+            found.append(f"long code not collapsed (or short code collapsed) in "
+                         f"cells {folded[:8]}")
     if nb.get("metadata", {}).get("rise") != RISE_SETTINGS:
         found.append("no slides settings ('rise') in the notebook metadata")
     if not found and notebook_text(nb) != notebook_text(want):

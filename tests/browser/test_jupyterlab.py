@@ -4,7 +4,8 @@
   into it changes what it shows (a round trip through the kernel).
 - The live slides view (jupyterlab-rise, View > Render as slides) renders the
   notebook as reveal.js slides.
-- A saved notebook, opened again, shows its finished progress bars as text.
+- A saved notebook, opened again without its kernel, shows its finished
+  progress bars as text and its live views' last pictures and sliders.
 - The offline slides export opens from disk with every script and style local,
   and MathJax typesets its equations.
 
@@ -142,11 +143,14 @@ def test_offline_slides_export_works_without_internet(page, tmp_path, screenshot
     assert page.evaluate("() => Reveal.getTotalSlides()") >= 3
 
 
-def test_a_reopened_notebook_shows_its_finished_progress_bars(page, lab, screenshot,
-                                                             tmp_path):
-    """Every progress bar of a reopened notebook read "Error displaying widget:
-    model not found" (JupyterLab autosaves; widget state is not saved). Run a
-    loop with the course's progress bar, save, open the notebook again."""
+def test_a_reopened_notebook_shows_its_bars_and_live_views(page, lab, screenshot,
+                                                          tmp_path):
+    """A notebook saved and opened again once its kernel has gone (a student back
+    the next day; JupyterLab autosaves) showed "Error displaying widget: model not
+    found" for every progress bar and every live view, picture included. Now a
+    finished bar leaves a line of text, and the widget state saved with the
+    notebook (the course's JupyterLab settings, installed by requirements.txt)
+    shows a live view's last picture and its slider where the student left it."""
     import nbformat
 
     path = tmp_path / "reopened.ipynb"
@@ -161,7 +165,15 @@ def test_a_reopened_notebook_shows_its_finished_progress_bars(page, lab, screens
         "    time.sleep(1.1)\n"
         "    bar.update(1)\n"
         "bar.close()\n"
-        "print('trained')")]
+        "print('trained')"), nbformat.v4.new_code_cell(
+        "import matplotlib.pyplot as plt\n"
+        "from course_utils.core.widgets import LiveView, slider\n\n"
+        "def draw(a):\n"
+        "    fig, ax = plt.subplots(figsize=(3, 2))\n"
+        "    ax.plot([0, 1], [0, a])\n"
+        "    return fig\n\n"
+        "view = LiveView(lambda a: a, {'a': slider('a', 1.0, 0.0, 2.0)}, draw=draw)\n"
+        "view"), nbformat.v4.new_code_cell("view.set(a=1.7);  # as a drag would")]
     path.write_text(nbformat.writes(nb), encoding="utf-8")
     server = lab(path)
     open_notebook(page, server, path.name)
@@ -169,11 +181,22 @@ def test_a_reopened_notebook_shows_its_finished_progress_bars(page, lab, screens
     page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
     page.wait_for_function("() => !window.jupyterapp.shell.currentWidget"
                            ".context.model.dirty", timeout=30_000)
+    page.evaluate("() => window.jupyterapp.commands.execute('kernelmenu:shutdown')")
+    page.wait_for_function("() => { const s = window.jupyterapp.shell.currentWidget"
+                           ".sessionContext; return !s.session || !s.session.kernel; }",
+                           timeout=30_000)
+    served = (server.root / path.name).read_text(encoding="utf-8")
+    assert "application/vnd.jupyter.widget-state+json" in served, (
+        "no widget state saved with the notebook: is the course's JupyterLab "
+        "setting installed? (pip install -r requirements.txt installs "
+        "./course_utils/jupyterlab-settings)")
     page.goto("about:blank")
     open_notebook(page, server, path.name)   # reopened: nothing runs
-    page.wait_for_selector(".jp-OutputArea-output", timeout=60_000)
+    page.wait_for_selector(".jp-OutputArea-output img", timeout=60_000)
     page.wait_for_timeout(2000)
     shown = page.inner_text(".jp-Notebook")
-    screenshot(page, "reopened_progress_bar")
+    screenshot(page, "reopened_notebook")
     assert "model not found" not in shown, shown
     assert "epochs: 100%" in shown and "3/3" in shown and "trained" in shown, shown
+    readout = page.locator(".jp-OutputArea .widget-slider .widget-readout").first
+    assert readout.text_content().strip() == "1.70", "the slider is not where it was"

@@ -3,7 +3,10 @@
 Each notebook below opens in jupyterlab-rise's slide view (``/rise/<notebook>``,
 what View > Render as slides shows, full screen) with the course's ``rise.css``.
 On every slide and subslide, no heading, paragraph, list item, code block, figure
-or formula may reach past the left or right edge; headings keep their case (the
+or formula may reach past the left or right edge, and the slide's cells are no
+taller than the screen (long code is collapsed by ``publish prepare``; figures,
+whose height rise.css caps, are measured with a kernel by
+test_slides_widgets.py); headings keep their case (the
 reveal theme's capitals turned the Greek letters of formulas into capitals); and
 on a 1920 x 1080 screen body text is at least 24 px.
 Screenshots: tests/browser/screenshots/rise_<width>_<notebook>_<slide>.png.
@@ -44,8 +47,13 @@ _MEASURE = """() => {
     if (el.tagName === 'P' && el.closest('.jp-RenderedMarkdown') && text)
       small.push(parseFloat(getComputedStyle(el).fontSize));
   }
+  let top = Infinity, bottom = -Infinity;  // the slide's cells, top to bottom
+  for (const cell of slide.querySelectorAll(':scope > .jp-Cell')) {
+    const r = cell.getBoundingClientRect();
+    if (r.height) { top = Math.min(top, r.top); bottom = Math.max(bottom, r.bottom); }
+  }
   const heading = slide.querySelector('h1, h2, h3');
-  return {outside, cased, fonts: small,
+  return {outside, cased, fonts: small, height: bottom > top ? bottom - top : 0,
           heading: heading ? heading.textContent.trim().slice(0, 50) : ''};
 }"""
 
@@ -79,6 +87,9 @@ def test_live_slides_fit_the_screen(name, screen, chromium, lab, screenshot):
                              for o in found["outside"]]
                 problems += [f"{where}: heading {c!r} in capitals"
                              for c in found["cased"]]
+                if found["height"] > height + 1:
+                    problems.append(f"{where}: {found['height'] / height:.2f} screens "
+                                    "high (the audience sees its top only)")
                 fonts += found["fonts"]
                 headings.append(found["heading"])
                 if v == 0 and (h in pictured or "closed form" in found["heading"]):

@@ -7,7 +7,8 @@ present it, either beside the notebook (the toolbar's slides button,
 a tab of its own (*View > Render as Reveal Slideshow*, ``/rise/<notebook>``). Both
 are tried on notebook 04: the first slider is dragged in the slides, its readout and
 the picture beside it must change there, and the notebook's own copy of the slider
-must move too (one model in the kernel, several views).
+must move too (one model in the kernel, several views). Then every slide of the run
+notebook, figures and live views included, must fit the screen's height.
 
 It failed with jupyterlab-widgets 3.0.11 and later (no widget at all in the slides:
 their widget manager needs JupyterLab's console module, which the slides app does
@@ -55,6 +56,38 @@ _SLIDER_SLIDE = """() => {
 }"""
 
 _READOUT_IS = """([el, v]) => el.querySelector('.widget-readout').textContent === v"""
+
+
+# the height of the present (sub)slide's cells, outputs included
+_HEIGHT = """() => {
+  const slide = document.querySelector(
+    '.reveal .slides > section.present > section.present')
+    || document.querySelector('.reveal .slides > section.present');
+  let top = Infinity, bottom = -Infinity;
+  for (const cell of slide.querySelectorAll(':scope > .jp-Cell')) {
+    const r = cell.getBoundingClientRect();
+    if (r.height) { top = Math.min(top, r.top); bottom = Math.max(bottom, r.bottom); }
+  }
+  return bottom > top ? bottom - top : 0;
+}"""
+
+_SLIDE_COUNTS = """() => Array.from(
+  document.querySelectorAll('.reveal .slides > section')).map(
+    s => Math.max(1, s.querySelectorAll(':scope > section').length))"""
+
+
+def _taller_than_the_screen(page) -> list[tuple[str, float]]:
+    """Every (sub)slide of the open slides whose cells, with their outputs (the
+    figures, the live views), are taller than the window."""
+    tall = []
+    for h, subslides in enumerate(page.evaluate(_SLIDE_COUNTS)):
+        for v in range(subslides):
+            page.evaluate(f"() => {{ location.hash = '#/{h}/{v}'; }}")
+            page.wait_for_timeout(150)
+            height = page.evaluate(_HEIGHT)
+            if height > VIEWPORT["height"] + 1:
+                tall.append((f"{h}/{v}", round(height / VIEWPORT["height"], 2)))
+    return tall
 
 
 def _console_problems(page) -> list[str]:
@@ -121,5 +154,9 @@ def test_a_slider_drags_inside_the_live_slides(chromium, lab, screenshot):
         full.wait_for_function(_SLIDER_SLIDE, timeout=60_000)
         full.evaluate(f"() => {{ location.hash = '{full.evaluate(_SLIDER_SLIDE)}'; }}")
         _drag_in_slides(full, full, "full_screen", lab_slider, screenshot)
+        tall = _taller_than_the_screen(full)
+        assert not tall, (f"{NOTEBOOK.name}, run, at {VIEWPORT['width']} x "
+                          f"{VIEWPORT['height']}: slides taller than the screen "
+                          f"(#/h/v, screens): {tall}")
     finally:
         context.close()
