@@ -134,7 +134,9 @@ def _fixed_type(cell: dict, first: bool) -> str | None:
         return manual
     if is_colab_cell(cell):
         return "skip"
-    if "solution" in tags:
+    if "solution" in tags or "check" in tags:
+        # the check reports on the solution ("correct."), hidden with it: under
+        # the stub's NotImplementedError the audience would read a contradiction
         return "notes"
     if first or (markdown and re.match(r"#{1,2}\s", src)):
         return "slide"
@@ -153,7 +155,8 @@ def slide_types(cells: list[dict]) -> list[str]:
     - a slide that would overflow continues on a subslide, at a cell boundary
       (a code cell takes the text that introduces it along);
     - a "Note on the text" callout appears as a fragment (on the next click);
-    - solutions become speaker notes (visible only in the speaker view, key S);
+    - solutions and their checks become speaker notes (visible only in the
+      speaker view, key S);
     - the Colab set-up cell is skipped;
     - cells tagged ``slide-manual`` keep the type their author gave them.
     """
