@@ -52,6 +52,7 @@ from course_utils.core.answers import (
 )
 from course_utils.core.errors import CourseError, ExerciseIncorrect, ExerciseNotDone
 from course_utils.core.i18n import RTL, catalog_text, language, translate
+from course_utils.core.messages import say
 from course_utils.core.portable import literal
 from course_utils.core.student_code import student_error
 
@@ -179,7 +180,7 @@ class Exercise:
         message = translate(f"Exercise {self.number} ({self.title}): correct.")
         if self.success:
             message += " " + translate(self.success)
-        print(message)
+        say(message)
 
     def hint(self, step: int = 1) -> None:
         """Print hint number ``step`` (1, 2, ...); the last is close to a solution."""
@@ -187,13 +188,13 @@ class Exercise:
         step = min(max(int(step), 1), n)
         more = (" " + translate(f"({self._name}.hint({step + 1}) gives the next "
                                 "one.)") if step < n else "")
-        print(translate(f"Hint {step} of {n} for exercise {self.number}: "
+        say(translate(f"Hint {step} of {n} for exercise {self.number}: "
                         f"{self.hints[step - 1]}") + more)
 
     def solution(self) -> None:
         """Print one worked solution."""
         header = f"A solution to exercise {self.number} ({self.title}):"
-        print(translate(header) + "\n")
+        say(translate(header))
         print(self.solution_source())
 
     # The one solution and what is derived from it --------------------------------
@@ -242,15 +243,15 @@ class Prediction(Exercise):
         right = (answer == truth if self.choices else
                  abs(answer - truth) <= self.tolerance * max(abs(truth), 1e-12))
         self.status = DONE
-        print(translate(shown))
+        say(translate(shown))
         if right:
-            print(translate(f"Exercise {self.number} ({self.title}): your "
+            say(translate(f"Exercise {self.number} ({self.title}): your "
                             f"prediction {answer!r} was right.") + " "
                   + translate(self.success))
             return
         why = (self.explain(answer, truth) if callable(self.explain)
                else (self.explain or {}).get(answer, ""))
-        print(translate(f"Exercise {self.number} ({self.title}): you predicted "
+        say(translate(f"Exercise {self.number} ({self.title}): you predicted "
                         f"{answer!r}, the answer is {truth!r}.") + " "
               + " ".join(translate(t) for t in (why, self.success) if t))
 
@@ -308,7 +309,7 @@ class Think(Exercise):
         touched = sum(self._touches(rx, answer) for _, rx in self.key_ideas)
         if self.key_ideas and not touched:   # recorded as a try, with a nudge
             self.status = DONE if self.status == DONE else TRIED
-            print(translate(
+            say(translate(
                 f"Exercise {self.number} ({self.title}): your answer is recorded "
                 f"({words} words), but it touches none of the {len(self.key_ideas)} "
                 "ideas the model answer uses. Reread the section it asks about (or "
@@ -316,7 +317,7 @@ class Think(Exercise):
                 "shows the model answer."))
             return
         self.status = DONE
-        print(translate(
+        say(translate(
             f"Exercise {self.number} ({self.title}): your answer is recorded "
             f"({words} words). It touches {touched} of the {len(self.key_ideas)} "
             "ideas the model answer uses; discuss it with your neighbour, then "
@@ -332,14 +333,14 @@ class Think(Exercise):
 
     def solution(self) -> None:
         if self.status == NOT_STARTED:
-            print(translate(f"Exercise {self.number}: write your own answer first "
+            say(translate(f"Exercise {self.number}: write your own answer first "
                             "and run its check cell; then the model answer (a "
                             "solution) is shown here."))
             return
-        print(translate(f"A model answer to exercise {self.number} ({self.title}):")
-              + "\n")
         shown = translate(self.model_answer)
-        print(textwrap.fill(shown, 88) if shown == self.model_answer else shown)
+        shown = textwrap.fill(shown, 88) if shown == self.model_answer else shown
+        say(translate(f"A model answer to exercise {self.number} ({self.title}):")
+            + "\n\n" + shown)
 
     def solution_source(self) -> str:
         return (f"{self.answer_name} = {self.handle}.model_answer  "
@@ -380,7 +381,7 @@ def scoreboard(module: Any) -> None:
     exercises = getattr(module, "EXERCISES", None) or register(vars(module))
     counts = {s: sum(e.status == s for e in exercises) for s in MARKS}
     short = getattr(module, "__name__", "").rsplit(".", 1)[-1].removeprefix("nb")
-    print(translate(f"Exercises of notebook {short}: {counts[DONE]} done, "
+    say(translate(f"Exercises of notebook {short}: {counts[DONE]} done, "
                     f"{counts[TRIED]} tried, {counts[NOT_STARTED]} not started (this "
                     "session)."))
     # each word in the student's language (a title, a kind, a status), the

@@ -21,6 +21,7 @@ from course_utils.core.checks import (
     register,
 )
 from course_utils.core.i18n import translate
+from course_utils.core.messages import say
 from course_utils.topics.pca import linear_probe_r2
 from course_utils.topics.quality import frechet_distance
 
@@ -211,7 +212,7 @@ def _test_line_code(answer) -> None:
         raise Wrong(f"on your code the probe reads R^2 = {alive:.2f} for alive and "
                     f"{flies:.2f} for flies; make both at least 0.4. Which "
                     "combination of the two factors could one number carry?")
-    print(translate(
+    say(translate(
         f"On your code R^2(alive) = {alive:.2f} and R^2(flies) = {flies:.2f}: "
         f"together {alive + flies:.2f}, at most 1, whatever you try."))
 

@@ -20,6 +20,7 @@ from course_utils.core.checks import (
     register,
 )
 from course_utils.core.i18n import translate
+from course_utils.core.messages import say
 from course_utils.topics.elbo import GaussianMixture, logsumexp
 
 # Exercise 4.1 (implement) ------------------------------------------------------
@@ -253,7 +254,7 @@ def _test_diagonal_q(answer) -> None:
                     "that wide puts mass where the correlated posterior has none.")
         raise Wrong(f"your q has a gap of {gap:.3f} nats; the best diagonal q "
                     f"gets within 0.01 of {BEST_GAP:.3f}.{more}")
-    print(translate(
+    say(translate(
         f"Your q's gap is {gap:.3f} nats (the best diagonal q: {BEST_GAP:.3f}); "
         f"its variances {np.round(var, 2).tolist()} are smaller than the "
         f"posterior's marginal variances {np.diag(POST_COV).tolist()}."))

@@ -24,6 +24,7 @@ from course_utils.core.checks import (
     register,
 )
 from course_utils.core.i18n import translate
+from course_utils.core.messages import say
 
 
 def _batch(seed: int, batch: int = 5, dim: int = 3):
@@ -328,7 +329,7 @@ def _test_fitted_q(answer) -> None:
             more = " Your q found the smaller peak; the other one is better."
         raise Wrong(f"KL(q || p) = {kl:.3f} nats for your q; the best Gaussian "
                     f"reaches {best_kl:.3f}.{more}")
-    print(translate(
+    say(translate(
         f"KL(q || p) = {kl:.3f} nats (the best on a grid: {best_kl:.3f}, at mu = "
         f"{best_mu:.1f}): your q sits on one peak and ignores the other."))
 

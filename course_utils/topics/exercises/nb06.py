@@ -24,6 +24,7 @@ from course_utils.core.checks import (
     register,
 )
 from course_utils.core.i18n import translate
+from course_utils.core.messages import say
 
 
 def _draws(seed: int, n: int = 6, d: int = 3):
@@ -300,7 +301,7 @@ def _test_collapse(answer) -> None:
     if not any(v > 0 for v in kl_per_dimension(0.9 * c)):
         raise Wrong(f"at c = {c:g} every dimension has collapsed, and at "
                     f"{0.9 * c:g} too: find the smallest such c (within 10%).")
-    print(translate(
+    say(translate(
         f"At c = {c:g} every dimension has collapsed; at 0.9 c "
         f"{sum(v > 0 for v in kl_per_dimension(0.9 * c))} is still active."))
 

@@ -22,6 +22,7 @@ from course_utils.core.checks import (
     register,
 )
 from course_utils.core.i18n import translate
+from course_utils.core.messages import say
 from course_utils.core.synthetic import normal_pdf, ring_centers, sample_ring
 from course_utils.topics.modes import mode_coverage
 
@@ -185,7 +186,7 @@ def _test_saturation(answer) -> None:
     if jsd(0.9 * t) >= LEVEL:
         raise Wrong(f"at t = {t:g} the JSD has saturated, but already at "
                     f"{0.9 * t:.3g}: find the smallest such distance (within 10%).")
-    print(translate(
+    say(translate(
         f"From t = {_saturation():.2f} on, the JSD is within 1% of log 2 and "
         "barely moves: a generator that far away gets almost no signal from it."))
 
