@@ -470,3 +470,17 @@ def test_the_machine_line_names_the_cpu_its_quota_and_the_wait_policy():
     assert "cpu_quota" in machine and "omp_wait_policy" in machine
     text = report.to_markdown(_results(machine={**machine, "cpu_quota": 1.5}))
     assert "(CPU quota 1.5)" in text and "OMP_WAIT_POLICY" in text
+
+
+def test_a_run_keeps_a_cells_warnings_and_drops_the_kernels_tcp_notice(capfd, tmp_path):
+    """`publish` printed the kernel's "running over TCP without encryption" for
+    every notebook (the kernel listens on 127.0.0.1 for us alone); a warning that
+    a cell raises is the notebook's own output and stays."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import warnings\nwarnings.warn('a real warning')\nprint(1)")]
+    run = execute.execute(nb, tmp_path)
+    assert run.status == "ok", run.error
+    outputs = run.notebook.cells[0].outputs
+    assert any("a real warning" in o.get("text", "") for o in outputs), outputs
+    assert "running over TCP" not in capfd.readouterr().err

@@ -18,7 +18,7 @@ import torch  # noqa: E402
 from course_utils.core.data import load_digits  # noqa: E402
 from course_utils.core.errors import CourseError, ShapeError  # noqa: E402
 from course_utils.core.synthetic import latent_factor_data
-from course_utils.topics.figures import pca_slider, reconstruction_rows
+from course_utils.topics.figures import latent_sizes, pca_slider, reconstruction_rows
 from course_utils.topics.pca import (
     LatentSizeError,
     column_angles,
@@ -134,10 +134,19 @@ def test_slider_logic_returns_the_curve_value(digits_pca):
         assert math.isclose(marked, direct, rel_tol=1e-9, abs_tol=1e-12)
     slider = widget.controls["m"]
     png = bytes(widget.figure.value)
-    slider.value = 7                   # moving the slider redraws the picture
-    assert slider.max == 64 and bytes(widget.figure.value) != png
-    assert widget.result["error"] == pytest.approx(curve[7])
+    slider.value = 8                   # moving the slider redraws the picture
+    assert bytes(widget.figure.value) != png
+    assert widget.result["error"] == pytest.approx(curve[8])
+    assert show(7) == pytest.approx(curve[7])  # a size between the stops too
     plt.close("all")
+
+
+def test_latent_size_stops_give_small_m_most_of_the_track():
+    stops = latent_sizes(784, 16)
+    assert stops[0] == 0 and stops[-1] == 784 and stops == sorted(set(stops))
+    below_50 = sum(s < 50 for s in stops)
+    assert below_50 / len(stops) >= 0.5, stops  # was 50 / 785 of an even track
+    assert latent_sizes(64)[-1] == 64 and 7 in latent_sizes(64, 7)
 
 
 def test_reconstruction_rows_figure(digits_pca):

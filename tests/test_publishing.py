@@ -157,9 +157,13 @@ def test_long_sections_continue_on_subslides_and_manual_types_are_kept():
 
 
 def test_long_code_is_collapsed_on_the_slides_and_open_for_students():
-    long_code = "\n".join(f"y{i} = {i}" for i in range(prepare.SHOWN_CODE_LINES + 1))
+    long_code = "\n".join(f"y{i} = {i}" for i in range(prepare.SHOWN_CODE_LINES))
+    long_code += "\nplt.plot([y0, y1])"  # code that draws a figure
+    claim = "\n".join(f"assert {i} == {i}" for i in range(prepare.SHOWN_CODE_LINES + 1))
+    longest = "\n".join(f"z{i} = {i}" for i in range(prepare.LONGEST_SHOWN_CODE + 1))
     nb = small_notebook()
-    nb["cells"][2:2] = [md("## 0. Long code"), code(long_code),
+    nb["cells"][2:2] = [md("## 0. Long code"), code(long_code), code(claim),
+                        code(longest),
                         code(long_code, tags=["show-code"]),
                         code(long_code + "\nraise NotImplementedError",
                              tags=["stub"]),
@@ -174,6 +178,9 @@ def test_long_code_is_collapsed_on_the_slides_and_open_for_students():
         return cell.metadata.get("jupyter", {}).get("source_hidden", False)
 
     assert sum(folded) == 1  # the plain long cell, not the one tagged show-code
+    assert not hidden(f"assert {prepare.SHOWN_CODE_LINES} == "
+                      f"{prepare.SHOWN_CODE_LINES}")  # a claim fits on a slide ...
+    assert hidden(f"z{prepare.LONGEST_SHOWN_CODE} = {prepare.LONGEST_SHOWN_CODE}")
     assert not hidden("raise NotImplementedError")  # the exercise stays open
     assert not hidden("ex.check()") and not hidden("x = 2.0")  # short code too
     assert prepare.problems(ready, "09_test.ipynb") == []

@@ -26,6 +26,12 @@ from pathlib import Path
 
 SAMPLE_SECONDS = 0.1
 
+#: The kernel's own log shows errors only: its warning that it "is running over
+#: TCP without encryption", printed once per notebook by every export, is noise
+#: here (the kernel listens on 127.0.0.1, for this process alone). A cell's
+#: warnings (Python's ``warnings``) are output of the notebook and stay.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+
 
 @dataclass
 class Execution:
@@ -206,7 +212,8 @@ def execute(nb: dict, workdir: str | Path, env: Mapping[str, str] | None = None,
     nb = nbformat.from_dict(copy.deepcopy(nb))
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             record_timing=True, allow_errors=False,
-                            resources={"metadata": {"path": str(workdir)}})
+                            resources={"metadata": {"path": str(workdir)}},
+                            extra_arguments=KERNEL_ARGUMENTS)
     watch = _Watch(client, sample_memory)
     client.on_cell_start = watch.on_cell_start
     client.on_cell_executed = watch.on_cell_executed

@@ -40,15 +40,19 @@ MANUAL_SLIDE_TAG = "slide-manual"
 #: notebooks/rise.css, which jupyterlab-rise loads beside the notebook.
 RISE_SETTINGS = {"scroll": True, "theme": "white", "transition": "none"}
 
-#: Lines a slide holds (reveal.js at 1280x720 with the course's code font).
-SLIDE_LINES = 24
-#: Code cells longer than this (non-blank lines) are collapsed in the lecturer's
-#: notebook and so in its slides (``jupyter.source_hidden``: one grey line, a click
-#: opens it): a model's definition, an export cell, a plot's drawing code. Longer,
+#: Lines a slide holds (reveal.js at 1280x720 with the course's code font; 24
+#: let a text and a 20-line claim run 1 % past the screen).
+SLIDE_LINES = 22
+#: Code cells longer than this (non-blank lines) that export code (a model's
+#: definition) or draw a figure are collapsed in the lecturer's notebook and so in
+#: its slides (``jupyter.source_hidden``: one grey line, a click opens it): longer,
 #: code and its figure do not fit on one screen (tests/browser/test_slides_fit.py).
-#: Exercises (stub, solution, check) stay open; a cell tagged ``show-code`` too. The
-#: student edition opens every cell again (course_utils.tools.editions).
+#: Other code (a claim and its assertions) is collapsed only past
+#: :data:`LONGEST_SHOWN_CODE` lines. Exercises (stub, solution, check) stay open;
+#: a cell tagged ``show-code`` too. The student edition opens every cell again
+#: (course_utils.tools.editions).
 SHOWN_CODE_LINES = 12
+LONGEST_SHOWN_CODE = 20
 SHOW_CODE_TAG = "show-code"
 #: What a figure counts for, in lines (a presenting-size figure fills most of a
 #: slide, so a plotting cell usually opens a subslide of its own).
@@ -106,9 +110,12 @@ def code_lines(cell: dict) -> int:
 
 def hides_code(cell: dict) -> bool:
     """Whether ``prepare`` collapses this cell's code (see SHOWN_CODE_LINES)."""
-    return (cell["cell_type"] == "code" and code_lines(cell) > SHOWN_CODE_LINES
-            and not {"stub", "solution", "check", SHOW_CODE_TAG} & set(cell_tags(cell))
-            and not is_colab_cell(cell))
+    if (cell["cell_type"] != "code" or is_colab_cell(cell)
+            or {"stub", "solution", "check", SHOW_CODE_TAG} & set(cell_tags(cell))):
+        return False
+    lines, source = code_lines(cell), cell_source(cell)
+    drawn = source.lstrip().startswith("#| export") or _PLOT.search(source)
+    return lines > (SHOWN_CODE_LINES if drawn else LONGEST_SHOWN_CODE)
 
 
 def _cell_height(cell: dict) -> int:

@@ -165,15 +165,34 @@ def pca_slider(pca: PCAFit, x, image_shape: tuple[int, int], m: int = 16,
                                  image_shape)
         return fig
 
-    control = widgets.IntSlider(value=m, min=0, max=pca.dim, step=1,
-                                description="latent m", continuous_update=False)
+    control = widgets.SelectionSlider(options=latent_sizes(pca.dim, m), value=m,
+                                      description="latent m",
+                                      continuous_update=False)
     view = LiveView(compute, {"m": control}, draw=draw,
                     describe=lambda r: f"m = {r['m']}: error {r['error']:.3f}")
+    control.layout.width = SLIDER_WIDTH  # one control: the row's width is its own
 
     def show(m: int) -> float:
+        if m not in control.options:  # any m may be asked for, not only the stops
+            control.options = latent_sizes(pca.dim, m, *control.options)
         return view.set(m=m)["error"]
 
     return view, show
+
+
+#: The stops of the latent-size slider before ``dim``: about four to a factor of
+#: two, so that m < 50, where the error falls fastest, takes half of the track (an
+#: even slider over 0..784 left it about 10 px).
+_STOPS = (0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 25, 32, 40, 50, 64, 80, 100, 128,
+          160, 200, 256, 320, 400, 512, 640)
+#: A long track for the one slider of 01's view.
+SLIDER_WIDTH = "44em"
+
+
+def latent_sizes(dim: int, *also: int) -> list[int]:
+    """The values of the latent-size slider: the stops below ``dim``, ``dim``
+    itself, and the sizes in ``also``."""
+    return sorted({s for s in _STOPS if s < dim} | {dim} | {int(a) for a in also})
 
 
 # Notebooks 04 and 05: Jensen's gap and the Gaussian KL ---------------------------

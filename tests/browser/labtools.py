@@ -59,8 +59,8 @@ def run_all(page, name: str) -> None:
 def drag(page, handle, track, fraction: float = 0.3) -> None:
     """Drag ``handle`` along ``track`` (locators) with the mouse, by ``fraction``
     of the track's length, towards the side with more room."""
-    handle.scroll_into_view_if_needed()
-    box, rail = handle.bounding_box(), track.bounding_box()
+    box = _settled(page, handle)
+    rail = track.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     room_right = rail["x"] + rail["width"] - x
     step = fraction * rail["width"] * (1 if room_right > rail["width"] / 2 else -1)
@@ -68,3 +68,18 @@ def drag(page, handle, track, fraction: float = 0.3) -> None:
     page.mouse.down()
     page.mouse.move(x + step, y, steps=12)
     page.mouse.up()
+
+
+def _settled(page, element, tries: int = 20) -> dict:
+    """Scroll ``element`` into view and wait until it stays put: JupyterLab draws
+    the cells of a long notebook as they come into view, and the ones drawn
+    (collapsed code is shorter than JupyterLab guessed) move what is below them."""
+    before = None
+    for _ in range(tries):
+        element.scroll_into_view_if_needed()
+        page.wait_for_timeout(250)
+        box = element.bounding_box()
+        if box == before:
+            return box
+        before = box
+    return before
