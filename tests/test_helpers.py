@@ -185,6 +185,11 @@ def test_expect_shape():
 def test_short_error_display_keeps_the_error_name():
     lines = errors.ExerciseNotDone("fill in the stub")._render_traceback_()
     assert lines == ["\x1b[31mExerciseNotDone\x1b[0m: fill in the stub"]
+    long = errors.ExerciseIncorrect("word " * 40 + "/a/very/long/path/" * 6)
+    (shown,) = long._render_traceback_()
+    assert shown.split() == f"\x1b[31mExerciseIncorrect\x1b[0m: {long}".split()
+    assert "/a/very/long/path/" * 6 in shown  # a path is never split
+    assert max(len(line) for line in shown.split("\n")[1:-1]) <= errors.ERROR_WIDTH
     assert issubclass(errors.ExerciseNotDone, NotImplementedError)
     assert issubclass(errors.DataUnavailableError, FileNotFoundError)
 

@@ -7,6 +7,8 @@ through the helper package.
 
 from __future__ import annotations
 
+import textwrap
+
 
 class CourseError(Exception):
     """Base class: an error whose message tells the student what to do.
@@ -21,7 +23,29 @@ class CourseError(Exception):
         # i18n reads COURSE_LANG through config, which imports torch: not at import
         from course_utils.core.i18n import translate
 
-        return [f"\x1b[31m{type(self).__name__}\x1b[0m: {translate(str(self))}"]
+        name = type(self).__name__
+        text = _wrapped(f"{name}: {translate(str(self))}")
+        return [f"\x1b[31m{name}\x1b[0m{text[len(name):]}"]
+
+
+#: Error messages are wrapped between words at this width: JupyterLab's error box
+#: breaks a longer line anywhere, mid-word. (A right-to-left message comes wrapped
+#: by course_utils.core.i18n already.)
+ERROR_WIDTH = 80
+
+
+def _wrapped(text: str) -> str:
+    """Each line of ``text`` longer than :data:`ERROR_WIDTH` wrapped between
+    words, its indentation kept; words are never split (a long path stays whole)."""
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= ERROR_WIDTH or "\u2067" in line:
+            out.append(line)
+            continue
+        indent = line[:len(line) - len(line.lstrip())]
+        out.append(textwrap.fill(line, ERROR_WIDTH, subsequent_indent=indent,
+                                 break_long_words=False, break_on_hyphens=False))
+    return "\n".join(out)
 
 
 class ConfigError(CourseError, ValueError):
