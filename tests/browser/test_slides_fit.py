@@ -80,7 +80,7 @@ def test_live_slides_fit_the_screen(name, screen, chromium, lab, screenshot):
         for h, n_sub in enumerate(slides):
             for v in range(n_sub):
                 page.evaluate(f"() => {{ location.hash = '#/{h}/{v}'; }}")
-                page.wait_for_timeout(250)
+                page.wait_for_timeout(120)  # transition none: the slide is there
                 found = page.evaluate(_MEASURE)
                 where = f"{name} slide {h}.{v} ({found['heading']!r}) at {width} px"
                 problems += [f"{where}: {o} is off the screen"
