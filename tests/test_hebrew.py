@@ -163,8 +163,10 @@ def test_hebrew_readme_has_the_two_commands():
         he, en = (re.search(pattern, t, re.S) for t in (text, english))
         assert he and en, f"README.he.md: no command after <!-- {marker} -->"
         assert he.group(1) == en.group(1).replace(
-            "notebooks/00_start_here", "notebooks/hebrew/00_start_here")
+            "notebooks/00_start_here", "notebooks/hebrew/00_start_here").replace(
+            "notebooks/student/", "notebooks/hebrew/student/")
     assert "notebooks/hebrew/00_start_here.ipynb" in text
+    assert "notebooks/hebrew/student/00_start_here.ipynb" in text  # the Hebrew one
     assert "jupyterlab-language-pack-he-IL" in text
 
 

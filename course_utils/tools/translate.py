@@ -190,8 +190,13 @@ def edition_url(name: str, edition: str = "lecturer") -> str:
     return colab_url(name).replace("/notebooks/", f"/notebooks/{folder}/")
 
 
+#: the Hebrew of links.LECTURER_LABEL, before the lecturer edition's badge
+LECTURER_LABEL_HE = "**מהדורת המרצה** (עם הפתרונות):"
+
+
 def _badge(name: str, edition: str = "lecturer") -> str:
-    return f"[![Open In Colab]({BADGE_IMAGE})]({edition_url(name, edition)})"
+    badge = f"[![Open In Colab]({BADGE_IMAGE})]({edition_url(name, edition)})"
+    return f"{LECTURER_LABEL_HE} {badge}" if edition == "lecturer" else badge
 
 
 def _with_badge(text: str, name: str) -> str:
@@ -246,6 +251,8 @@ def hebrew_readme(text: str, po: polib.POFile) -> str:
     body = re.sub(r"\]\(notebooks/(\d\d_)", rf"](notebooks/{EDITION}/\1", body)
     body = body.replace("notebooks/00_start_here.ipynb",
                         f"notebooks/{EDITION}/00_start_here.ipynb")
+    # the student's command and badges open the Hebrew student edition
+    body = body.replace("notebooks/student/", f"notebooks/{EDITION}/student/")
     body = body.replace(f"notebooks/{EDITION}/{EDITION}/", f"notebooks/{EDITION}/")
     return f"{RTL_OPEN}\n\n{body}\n\n{RTL_CLOSE}\n"
 
