@@ -204,7 +204,6 @@ def _with_badge(text: str, name: str) -> str:
     return f"{title}\n\n{_badge(name)}\n\n{rest.strip()}".rstrip()
 
 
-
 def language_cell() -> dict:
     return {"cell_type": "code", "execution_count": None, "id": LANG_CELL_ID,
             "metadata": {"slideshow": {"slide_type": "skip"},
@@ -239,7 +238,7 @@ def hebrew_notebook(nb: dict, po: polib.POFile, name: str) -> dict:
 
 def hebrew_readme(text: str, po: polib.POFile) -> str:
     """README.he.md: the translated blocks right to left, code blocks left to
-    right, links to the notebooks pointing at the Hebrew edition."""
+    right, links to the notebooks and commands pointing at the Hebrew edition."""
     out = []
     for translate, block in catalogs.markdown_blocks(text):
         if translate:
@@ -251,7 +250,6 @@ def hebrew_readme(text: str, po: polib.POFile) -> str:
     body = re.sub(r"\]\(notebooks/(\d\d_)", rf"](notebooks/{EDITION}/\1", body)
     body = body.replace("notebooks/00_start_here.ipynb",
                         f"notebooks/{EDITION}/00_start_here.ipynb")
-    # the student's command and badges open the Hebrew student edition
     body = body.replace("notebooks/student/", f"notebooks/{EDITION}/student/")
     body = body.replace(f"notebooks/{EDITION}/{EDITION}/", f"notebooks/{EDITION}/")
     return f"{RTL_OPEN}\n\n{body}\n\n{RTL_CLOSE}\n"

@@ -18,7 +18,7 @@ from torch import nn
 
 from course_utils.core.config import make_generator, seeded
 from course_utils.core.errors import CourseError, ShapeError
-from course_utils.core.training import History, adam, fit
+from course_utils.core.training import History, adam, fit, progress_bar
 from course_utils.topics.gan import (
     GanHistory,
     discriminator_loss,
@@ -148,7 +148,7 @@ def train_compared(model: nn.Module, loss_fn: Callable, x: torch.Tensor, *,
                 optimizer, max_lr=lr, total_steps=steps, pct_start=0.25)
         return fit(model, loss_fn, x, epochs=epochs, batch_size=batch_size,
                    optimizer=optimizer, scheduler=scheduler, seed=seed,
-                   device=device, progress=False)
+                   device=device, progress=True)
 
 
 class DCGenerator(nn.Module):
@@ -294,6 +294,7 @@ def train_adversarial(generator: nn.Module, critic: nn.Module,
     if 0 in wanted:
         snapshot(0)
     start = time.perf_counter()
+    bar = progress_bar(steps, "generator steps")  # shown once it passes 2 s
     for step in range(1, steps + 1):
         for _ in range(n_critic):
             real, real_y = draw_real()
@@ -325,6 +326,8 @@ def train_adversarial(generator: nn.Module, critic: nn.Module,
             history.w_estimate.append(float(w.detach()))
         if step in wanted:
             snapshot(step)
+        bar.update(1)
+    bar.close()
     history.seconds = time.perf_counter() - start
     generator.eval()
     critic.eval()

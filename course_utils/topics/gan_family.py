@@ -14,6 +14,7 @@ from torch import nn
 
 from course_utils.core.config import make_generator
 from course_utils.core.errors import ShapeError
+from course_utils.core.training import progress_bar
 from course_utils.topics.gan import discriminator_loss, generator_loss_nonsaturating
 
 
@@ -115,6 +116,7 @@ def train_pix2pix(generator, discriminator, sample_pairs, *, steps, batch_size=3
         opt_d = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas)
     history = {"l1": [], "adversarial": [], "d_loss": []}
     start = time.perf_counter()
+    bar = progress_bar(steps, "Pix2Pix steps")  # shown once it passes 2 s
     for _ in range(steps):
         inputs, targets = (t.to(device) for t in sample_pairs(batch_size, gen))
         fake = generator(inputs)
@@ -134,6 +136,8 @@ def train_pix2pix(generator, discriminator, sample_pairs, *, steps, batch_size=3
         loss_g.backward()
         opt_g.step()
         history["l1"].append(float(l1.detach()))
+        bar.update(1)
+    bar.close()
     history["seconds"] = time.perf_counter() - start
     generator.eval()
     if discriminator is not None:

@@ -17,7 +17,7 @@ from torch import nn
 from course_utils.core.cache import cached_training, data_checksum
 from course_utils.core.config import make_generator, seeded
 from course_utils.core.errors import ShapeError
-from course_utils.core.training import History, adam, fit
+from course_utils.core.training import History, adam, fit, progress_bar
 
 
 def causal_mask(kernel: int, include_centre: bool) -> torch.Tensor:
@@ -81,12 +81,15 @@ class PixelCNN(nn.Module):
         # current one only (the same logits, far less work)
         device = next(self.parameters()).device
         x = torch.zeros(n, 1, height, width, device=device)
+        bar = progress_bar(height, "rows sampled")  # shown once it passes 2 s
         for row in range(height):
             top = max(0, row - self.reach)
             for col in range(width):
                 logits = self(x[:, :, top:row + 1])[:, 0, -1, col]
                 u = torch.rand(n, generator=generator).to(device)
                 x[:, 0, row, col] = (u < torch.sigmoid(logits)).float()
+            bar.update(1)
+        bar.close()
         return x[:, 0].cpu()
 
 
@@ -96,7 +99,7 @@ PIXELCNN_IMAGES = {"full": 15000, "fast": 4000}  # pick(**PIXELCNN_IMAGES)
 
 
 def train_pixelcnn(train_images: torch.Tensor, seed: int = 0, *,
-                   device: torch.device | str | None = None, progress: bool = False,
+                   device: torch.device | str | None = None, progress: bool = True,
                    **overrides) -> tuple[PixelCNN, History]:
     # Train a PixelCNN on grey images (N, 28, 28), binarised afresh at every
     # use; seed: initial weights, batch order and the binarisation draws.

@@ -286,7 +286,7 @@ class SampleQuality:
         def train(m):
             return fit(m, loss_fn, (train_set.images, train_set.labels),
                        epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
-                       device=device, progress=False)
+                       device=device, progress=True)
 
         # the images and labels are in the key too: cached_training fingerprints
         # the data `train` reads (a per-image float64 sum here cost 190 MB)
