@@ -403,3 +403,16 @@ def test_a_negative_number_keeps_its_minus_in_right_to_left_text():
                       "['a', 'b']; write one of them.", "he")
     assert "\u2066-3.7274\u2069" in shown, shown
     assert _HEBREW_LETTER.search(shown), shown
+
+
+def test_no_hebrew_formula_line_reads_as_a_list_item():
+    """The English test (test_hygiene) for the generated Hebrew notebooks: a line
+    inside a formula that starts like a list item breaks it in every export."""
+    from tests.test_hygiene import formula_lines_read_as_list_items
+
+    broken = [(path.name, cell["id"], line)
+              for path in sorted(HEBREW.glob("[0-9][0-9]_*.ipynb"))
+              for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]
+              if cell["cell_type"] == "markdown"
+              for line in formula_lines_read_as_list_items(_source(cell))]
+    assert not broken, broken

@@ -144,6 +144,30 @@ def test_no_formula_spans_lines_of_a_quote(path):
                         f"each formula on one line: {broken}")
 
 
+def formula_lines_read_as_list_items(markdown: str) -> list[str]:
+    """Lines inside an inline formula (``$...$``) that start like a list item
+    ("- 1)$", "+ a(1-f)..."): nbconvert's markdown reads them as a new item and
+    the formula breaks in every export (the HTML site, the offline slides)."""
+    text = re.sub(r"\$\$.*?\$\$", "", markdown.replace("\\$", ""), flags=re.S)
+    return [line for m in re.finditer(r"(?<!\$)\$(?!\$)([^$]*?)\$", text)
+            for line in m.group(1).split("\n")[1:]
+            if re.match(r"\s*([-+*]\s|\d+[.)]\s)", line)]
+
+
+def test_list_marker_detector():
+    assert formula_lines_read_as_list_items("- a: $x^2\n  - 1)$.") == ["  - 1)"]
+    assert formula_lines_read_as_list_items("$x +\n  y$ and $$a\n- b$$") == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_formula_line_reads_as_a_list_item(path):
+    broken = [line for text in _markdown(_load(path))
+              for line in formula_lines_read_as_list_items(text)]
+    assert not broken, (f"{path.name}: a line inside a formula starts like a list "
+                        f"item, which breaks the formula in exports; end the line "
+                        f"before with the operator: {broken}")
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_exercises_are_tagged(path):
     nb = _load(path)

@@ -54,3 +54,15 @@ def test_hebrew_in_a_kernel_is_html_right_to_left_and_unwrapped(monkeypatch):
     assert plain.count("\n") >= 1, plain  # i18n wraps it for a terminal ...
     assert shown.count('dir="rtl"') == 1, shown  # ... the page as one paragraph
     assert "\u2066-3.7274\u2069" in predicted["data"]["text/html"], predicted
+
+
+def test_a_hint_and_the_pointer_to_the_next_are_two_lines(capsys):
+    """On one line, a Hebrew reader met "(... gives the next one)" first: the
+    pointer to the next hint is a line of its own."""
+    from course_utils.topics.exercises import nb05
+
+    exercise = next(e for e in nb05.EXERCISES if len(e.hints) > 1)
+    exercise.hint(1)
+    first, pointer = capsys.readouterr().out.rstrip("\n").split("\n")
+    assert first.startswith(f"Hint 1 of {len(exercise.hints)}")
+    assert pointer.startswith("(") and ".hint(2)" in pointer

@@ -186,10 +186,10 @@ class Exercise:
         """Print hint number ``step`` (1, 2, ...); the last is close to a solution."""
         n = len(self.hints)
         step = min(max(int(step), 1), n)
-        more = (" " + translate(f"({self._name}.hint({step + 1}) gives the next "
-                                "one.)") if step < n else "")
+        more = ("\n" + translate(f"({self._name}.hint({step + 1}) gives the next "
+                                 "one.)") if step < n else "")  # a line of its own
         say(translate(f"Hint {step} of {n} for exercise {self.number}: "
-                        f"{self.hints[step - 1]}") + more)
+                      f"{self.hints[step - 1]}") + more)
 
     def solution(self) -> None:
         """Print one worked solution."""
