@@ -416,3 +416,23 @@ def test_no_hebrew_formula_line_reads_as_a_list_item():
               if cell["cell_type"] == "markdown"
               for line in formula_lines_read_as_list_items(_source(cell))]
     assert not broken, broken
+
+
+def test_no_left_to_right_run_spans_a_sentence_boundary():
+    """The build isolated "covariance. (2)" or "p(x | y). discriminator" as one
+    left-to-right run, which showed both sentences scrambled: a run ends where a
+    sentence or clause does (". ", ": "), in the build and in check messages."""
+    from course_utils.core.i18n import ltr_runs
+
+    text = "ראו covariance. (2) ואז p(x | y). discriminator, וגם f(x): g(y) = 2.5"
+    assert [text[a:b] for a, b in ltr_runs(text)] == ["(2)", "p(x | y)", "f(x)",
+                                                      "g(y) = 2.5"]
+    spans = [m.group(1) for path in sorted(HEBREW.glob("[0-9][0-9]_*.ipynb"))
+             for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]
+             if cell["cell_type"] == "markdown"
+             for m in re.finditer(r'<span dir="ltr">(.*?)</span>', _source(cell),
+                                  re.S)]
+    assert spans, "no isolated run found: is the Hebrew edition built?"
+    crossing = [s for s in spans if s[:1] not in "$`"
+                and re.search(r"[.:]\s+\S", s)]
+    assert not crossing, crossing[:5]

@@ -93,8 +93,7 @@ def ltr_runs(text: str, pattern: re.Pattern = LTR_RUN) -> list[tuple[int, int]]:
     and with their brackets balanced. In right-to-left prose such a run must be
     isolated, or the bidi algorithm moves its last ")" to the other side."""
     spans = []
-    for match in pattern.finditer(text):
-        start, end = match.span()
+    for start, end in _sentences(pattern, text):
         while end > start:
             last = text[end - 1]
             if last in " .,;:|":
@@ -108,6 +107,23 @@ def ltr_runs(text: str, pattern: re.Pattern = LTR_RUN) -> list[tuple[int, int]]:
         if _nested(run) and any(c in run for c in "(=[") and len(run) > 2:
             spans.append((start, end))
     return spans
+
+
+#: the end of a sentence or a clause inside a run: ". " or ": " (not "2.5", "a:b")
+_BOUNDARY = re.compile(r"[.:]\s+")
+
+
+def _sentences(pattern: re.Pattern, text: str) -> list[tuple[int, int]]:
+    """The matches of ``pattern``, each cut where a sentence or clause ends
+    inside it: one run across "covariance. (2)" showed both sides scrambled."""
+    pieces = []
+    for match in pattern.finditer(text):
+        start = match.start()
+        for cut in _BOUNDARY.finditer(text, start, match.end()):
+            pieces.append((start, cut.start() + 1))
+            start = cut.end()
+        pieces.append((start, match.end()))
+    return pieces
 
 
 def _nested(run: str) -> bool:
