@@ -427,12 +427,34 @@ def test_no_left_to_right_run_spans_a_sentence_boundary():
     text = "ראו covariance. (2) ואז p(x | y). discriminator, וגם f(x): g(y) = 2.5"
     assert [text[a:b] for a, b in ltr_runs(text)] == ["(2)", "p(x | y)", "f(x)",
                                                       "g(y) = 2.5"]
-    spans = [m.group(1) for path in sorted(HEBREW.glob("[0-9][0-9]_*.ipynb"))
+    prose = [line for path in sorted(HEBREW.glob("[0-9][0-9]_*.ipynb"))
              for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]
              if cell["cell_type"] == "markdown"
-             for m in re.finditer(r'<span dir="ltr">(.*?)</span>', _source(cell),
-                                  re.S)]
+             for line in _source(cell).split("\n")
+             if not line.startswith("#")]  # a title is isolated whole, on purpose
+    spans = [m.group(1) for line in prose
+             for m in re.finditer(r'<span dir="ltr">(.*?)</span>', line)]
     assert spans, "no isolated run found: is the Hebrew edition built?"
     crossing = [s for s in spans if s[:1] not in "$`"
                 and re.search(r"[.:]\s+\S", s)]
     assert not crossing, crossing[:5]
+
+
+def test_english_titles_and_table_cells_are_isolated():
+    """An English title or file name in right-to-left text was reordered
+    ("PixelCNN 7.3", ".7 Deep Generative Models", "start_here_00")."""
+    from course_utils.tools.bidi import ltr_table_cells, ltr_title
+
+    assert ltr_title("# 7.3 Autoregressive Models: PixelCNN\n\nטקסט") == (
+        '# <span dir="ltr">7.3 Autoregressive Models: PixelCNN</span>\n\nטקסט')
+    assert ltr_title("# 7.1.1 Dimensionality Reduction: PCA, ה-encoder") == (
+        '# <span dir="ltr">7.1.1 Dimensionality Reduction</span>: PCA, ה-encoder')
+    for kept in ("## 1. כותרת", '# <span dir="ltr">7.2 GANs</span>: המשפחה'):
+        assert ltr_title(kept) == kept
+    table = ltr_table_cells("| מחברת | נושא |\n|---|---|\n"
+                            "| 00_start_here | [פתיחה](a.ipynb) | 7. Deep Models |")
+    assert table.split("\n")[2] == ('| <span dir="ltr">00_start_here</span> | '
+                                    '[פתיחה](a.ipynb) | <span dir="ltr">7. Deep '
+                                    'Models</span> |')
+    readme = (ROOT / "README.he.md").read_text(encoding="utf-8")
+    assert '<span dir="ltr">00_start_here</span>' in readme

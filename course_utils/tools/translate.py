@@ -42,8 +42,16 @@ from pathlib import Path
 import polib
 
 from course_utils.core.errors import CourseError
-from course_utils.core.i18n import ltr_runs
 from course_utils.tools import catalogs
+from course_utils.tools.bidi import (  # unwrap: the tests' reader of a cell
+    RTL_CLOSE,
+    RTL_OPEN,
+    isolate,
+    ltr_table_cells,
+    ltr_title,
+    rtl,
+    unwrap,  # noqa: F401
+)
 from course_utils.tools.catalogs import Unit
 from course_utils.tools.editions import STUDENT_BANNER, generate, student_notebook
 from course_utils.tools.guard import Guard, writable
@@ -59,15 +67,6 @@ LANG_CELL = '''\
 from course_utils.core.i18n import use_language
 
 use_language("he")'''
-RTL_OPEN = '<div dir="rtl" lang="he">'
-RTL_CLOSE = "</div>"
-_DISPLAY = re.compile(r"(\$\$.+?\$\$|^```.*?^```)", re.S | re.M)
-#: a left-to-right run of markdown text: no emphasis, link or table syntax
-_MARKDOWN_RUN = re.compile(r"[A-Za-z0-9\u0370-\u03ff½¼¾−√∑∫∇∂][A-Za-z0-9\u0370-\u03ff"
-                           r"½¼¾−√∑∫∇∂_^²³¹⁰ ()=+\-/.,:;'~≈≥≤≠‖·→∞|\\]*")
-#: link targets, HTML tags and addresses, where nothing may be inserted
-_PROTECTED = re.compile(r"\]\((?:[^()\s]|\([^()]*\))*\)|<[^>]+>|https?://\S+")
-_INLINE = re.compile(r"`[^`\n]+`|(?<![$\\])\$(?!\$)[^$]+?(?<!\\)\$")
 #: the modules whose messages are translated (the checks, hints, errors)
 MESSAGE_SOURCES = ("course_utils/core/answers.py", "course_utils/core/checks.py",
                    "course_utils/core/errors.py", "course_utils/core/student_code.py",
@@ -134,55 +133,6 @@ def status(lang: str = LANG) -> tuple[dict[str, tuple[int, int]], list[str]]:
 
 # The Hebrew edition ---------------------------------------------------------------
 
-def isolate(text: str) -> str:
-    """Markdown whose inline formulas, code spans and formulas written as plain
-    text ("N(μ_λ(x), σ²)") are each set left to right and isolated
-    (``<span dir="ltr">``), so that right-to-left prose around them cannot
-    reorder them (``$-1$`` shown as ``1-``, a last ")" moved to the other side);
-    display formulas, code blocks, links and HTML tags are left alone."""
-    parts = _DISPLAY.split(text)
-    for i in range(0, len(parts), 2):  # the odd parts are display math or fences
-        pieces = _INLINE.split(parts[i])
-        spans = _INLINE.findall(parts[i])
-        out = [_isolate_plain(pieces[0])]
-        for span, piece in zip(spans, pieces[1:], strict=True):
-            out += [f'<span dir="ltr">{span}</span>', _isolate_plain(piece)]
-        parts[i] = "".join(out)
-    return "".join(parts)
-
-
-def _isolate_plain(text: str) -> str:
-    """Plain markdown text with its formula-like runs isolated, outside links
-    and never across a table's cell border."""
-    kept = [m.span() for m in _PROTECTED.finditer(text)]
-    for start, end in reversed(ltr_runs(text, _MARKDOWN_RUN)):
-        line_start = text.rfind("\n", 0, start) + 1
-        in_table = text[line_start:].lstrip().startswith("|")
-        if any(a < end and start < b for a, b in kept) or (
-                in_table and re.search(r"(?<!\\)\|", text[start:end])):
-            continue
-        text = f'{text[:start]}<span dir="ltr">{text[start:end]}</span>{text[end:]}'
-    return text
-
-
-def rtl(text: str) -> str:
-    """Markdown shown right to left: a ``dir="rtl"`` block (JupyterLab, Colab and
-    GitHub honour it), inline formulas and code isolated left to right
-    (:func:`isolate`). JupyterLab's stylesheet sets paragraphs flush left
-    whatever their direction, and drops a stylesheet in markdown: the language
-    cell (:func:`course_utils.core.i18n.use_language`) sets them flush right."""
-    return f"{RTL_OPEN}\n\n{isolate(text.strip())}\n\n{RTL_CLOSE}"
-
-
-def unwrap(text: str) -> str:
-    """The markdown inside :func:`rtl`'s wrapper, formulas and code as written."""
-    head = RTL_OPEN
-    if text.startswith(head) and text.rstrip().endswith(RTL_CLOSE):
-        text = text[len(head):text.rstrip().rfind(RTL_CLOSE)].strip()
-        return re.sub(r'<span dir="ltr">(.*?)</span>', r"\1", text, flags=re.S)
-    return text
-
-
 def edition_url(name: str, edition: str = "lecturer") -> str:
     """The Colab address of the Hebrew edition of ``name``: the lecturer's
     (``notebooks/hebrew/``) or the student's (``notebooks/hebrew/student/``)."""
@@ -221,7 +171,7 @@ def hebrew_notebook(nb: dict, po: polib.POFile, name: str) -> dict:
             unit = units[cell["id"]]
             text = catalogs.translation(po, unit) or unit.msgid
             if index == 0:
-                text = _with_badge(text, name)
+                text = _with_badge(ltr_title(text), name)
             cell["source"] = rtl(text)
         cells.append(cell)
     colab = next((i for i, c in enumerate(cells) if c.get("id") == "colab-setup"),
@@ -243,6 +193,7 @@ def hebrew_readme(text: str, po: polib.POFile) -> str:
     for translate, block in catalogs.markdown_blocks(text):
         if translate:
             block = isolate(catalogs.translation(po, Unit(block)) or block)
+            block = ltr_table_cells(block) if block.lstrip().startswith("|") else block
         elif catalogs._FENCE.match(block):
             block = f'<div dir="ltr">\n\n{block}\n\n</div>'
         out.append(block)

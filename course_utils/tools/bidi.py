@@ -1,0 +1,102 @@
+"""Markdown that reads right to left, for the Hebrew edition: the prose in a
+``dir="rtl"`` block, and every left-to-right piece inside it (an inline formula,
+code, a formula written as plain text, an English title or file name) isolated
+(``<span dir="ltr">``), so that the bidi algorithm cannot reorder it ("$-1$" shown
+as "1-", "7.3 Autoregressive Models: PixelCNN" as "PixelCNN :...7.3").
+"""
+
+from __future__ import annotations
+
+import re
+
+from course_utils.core.i18n import ltr_runs
+
+RTL_OPEN = '<div dir="rtl" lang="he">'
+RTL_CLOSE = "</div>"
+_DISPLAY = re.compile(r"(\$\$.+?\$\$|^```.*?^```)", re.S | re.M)
+#: a left-to-right run of markdown text: no emphasis, link or table syntax
+_MARKDOWN_RUN = re.compile(r"[A-Za-z0-9\u0370-\u03ff½¼¾−√∑∫∇∂][A-Za-z0-9\u0370-\u03ff"
+                           r"½¼¾−√∑∫∇∂_^²³¹⁰ ()=+\-/.,:;'~≈≥≤≠‖·→∞|\\]*")
+#: link targets, HTML tags and addresses, where nothing may be inserted
+_PROTECTED = re.compile(r"\]\((?:[^()\s]|\([^()]*\))*\)|<[^>]+>|https?://\S+")
+_INLINE = re.compile(r"`[^`\n]+`|(?<![$\\])\$(?!\$)[^$]+?(?<!\\)\$")
+#: a heading's English part: a section number and the words before ":" or the end
+_TITLE = re.compile(r"^(#+ )(\d+(?:\.\d+)*\.? [^:\n\u0590-\u05ff<]+?)(?=:|$)", re.M)
+_HEBREW = re.compile(r"[\u0590-\u05ff]")
+
+
+def isolate(text: str) -> str:
+    """Markdown whose inline formulas, code spans and formulas written as plain
+    text ("N(μ_λ(x), σ²)") are each set left to right and isolated
+    (``<span dir="ltr">``), so that right-to-left prose around them cannot
+    reorder them (``$-1$`` shown as ``1-``, a last ")" moved to the other side);
+    display formulas, code blocks, links and HTML tags are left alone."""
+    parts = _DISPLAY.split(text)
+    for i in range(0, len(parts), 2):  # the odd parts are display math or fences
+        pieces = _INLINE.split(parts[i])
+        spans = _INLINE.findall(parts[i])
+        out = [_isolate_plain(pieces[0])]
+        for span, piece in zip(spans, pieces[1:], strict=True):
+            out += [f'<span dir="ltr">{span}</span>', _isolate_plain(piece)]
+        parts[i] = "".join(out)
+    return "".join(parts)
+
+
+def _isolate_plain(text: str) -> str:
+    """Plain markdown text with its formula-like runs isolated, outside links
+    and never across a table's cell border."""
+    kept = [m.span() for m in _PROTECTED.finditer(text)]
+    for start, end in reversed(ltr_runs(text, _MARKDOWN_RUN)):
+        line_start = text.rfind("\n", 0, start) + 1
+        in_table = text[line_start:].lstrip().startswith("|")
+        if any(a < end and start < b for a, b in kept) or (
+                in_table and re.search(r"(?<!\\)\|", text[start:end])):
+            continue
+        text = f'{text[:start]}<span dir="ltr">{text[start:end]}</span>{text[end:]}'
+    return text
+
+
+def rtl(text: str) -> str:
+    """Markdown shown right to left: a ``dir="rtl"`` block (JupyterLab, Colab and
+    GitHub honour it), inline formulas and code isolated left to right
+    (:func:`isolate`). JupyterLab's stylesheet sets paragraphs flush left
+    whatever their direction, and drops a stylesheet in markdown: the language
+    cell (:func:`course_utils.core.i18n.use_language`) sets them flush right."""
+    return f"{RTL_OPEN}\n\n{isolate(text.strip())}\n\n{RTL_CLOSE}"
+
+
+def unwrap(text: str) -> str:
+    """The markdown inside :func:`rtl`'s wrapper, formulas and code as written."""
+    head = RTL_OPEN
+    if text.startswith(head) and text.rstrip().endswith(RTL_CLOSE):
+        text = text[len(head):text.rstrip().rfind(RTL_CLOSE)].strip()
+        return re.sub(r'<span dir="ltr">(.*?)</span>', r"\1", text, flags=re.S)
+    return text
+
+
+def ltr_title(text: str) -> str:
+    """``text`` with the English part of its headings ("# 7.3 Autoregressive
+    Models: ...") isolated, the whole heading when it has no Hebrew, unless
+    isolated already."""
+    def one(m: re.Match) -> str:
+        line = m.group(0)
+        if _HEBREW.search(line):
+            return _TITLE.sub(lambda t: f'{t.group(1)}<span dir="ltr">{t.group(2)}'
+                                        '</span>', line)
+        return f'{m.group(1)}<span dir="ltr">{m.group(2)}</span>'
+
+    return re.sub(r"^(#+ )(\d[^\n<]*)$", one, text, flags=re.M)
+
+
+def ltr_table_cells(block: str) -> str:
+    """A markdown table whose cells without a Hebrew letter ("00_start_here",
+    "7. Deep Generative Models") are isolated; links and formatting stay."""
+    rows = []
+    for row in block.split("\n"):
+        cells = row.split("|")
+        if row.lstrip().startswith("|") and not set(row) <= set("|-: "):
+            cells = [f' <span dir="ltr">{c.strip()}</span> ' if c.strip()
+                     and not _HEBREW.search(c) and "](" not in c and "<" not in c
+                     else c for c in cells]
+        rows.append("|".join(cells))
+    return "\n".join(rows)
