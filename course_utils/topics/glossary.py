@@ -83,7 +83,7 @@ GLOSSARY: tuple[Term, ...] = (
     Term("רגולריזציה", "regularisation", "06"),
     Term("דגימה", "sampling", "06"),
     Term("דוגמאות חדשות", "new samples", "06", "generated data"),
-    Term("GD", "gradient descent", "02", "the chapter's שיטת GD"),
+    Term("GD", "gradient descent", "01", "the chapter's שיטת GD"),
     Term("קונבולוציה", "convolution", "08",
          "one small filter shared over the whole image", in_chapter=False),
     Term("GAN מותנה", "conditional GAN", "09",
