@@ -35,6 +35,23 @@ ERRORS = """() => {
 }"""
 
 
+# the picture of the view that holds a slider: its nearest box with an <img>
+PICTURE = """(slider) => {
+  let box = slider.parentElement;
+  while (box && !box.querySelector('img')) box = box.parentElement;
+  const img = box && box.querySelector('img');
+  if (!img) return null;
+  const r = img.getBoundingClientRect();
+  return {src: img.src, left: r.left, right: r.right, top: r.top,
+          bottom: r.bottom, width: r.width, height: r.height};
+}"""
+
+#: the number of (sub)slides under each top-level slide of reveal.js's page
+SLIDE_COUNTS = """() => Array.from(
+  document.querySelectorAll('.reveal .slides > section')).map(
+    s => Math.max(1, s.querySelectorAll(':scope > section').length))"""
+
+
 def open_notebook(page, lab, name: str) -> None:
     """Open ``name`` in a JupyterLab workspace of its own (no tab of an earlier
     test is restored beside it) and wait for its session."""

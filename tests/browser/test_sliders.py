@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-from labtools import RUN_ALL_S, drag, open_notebook, run_all
+from labtools import PICTURE, RUN_ALL_S, drag, open_notebook, run_all
 
 from course_utils.tools.notebooks import read_notebook
 
@@ -36,18 +36,6 @@ def notebooks_with_sliders() -> list[str]:
 
 
 SLIDER_NOTEBOOKS = notebooks_with_sliders()
-
-# the picture of the view that holds a slider: its nearest box with an <img>
-_PICTURE = """(slider) => {
-  let box = slider.parentElement;
-  while (box && !box.querySelector('img')) box = box.parentElement;
-  const img = box && box.querySelector('img');
-  if (!img) return null;
-  const r = img.getBoundingClientRect();
-  return {src: img.src, left: r.left, right: r.right, top: r.top,
-          bottom: r.bottom, width: r.width, height: r.height};
-}"""
-
 
 def test_the_course_has_sliders():
     # the notebooks named in issue 17: PCA, Jensen, the KL, the latent traversal
@@ -78,7 +66,7 @@ def test_each_slider_drags_with_the_mouse_and_the_picture_changes(
                 f"short to drag (at least {MIN_TRACK_PX} px)")
             readout = slider.locator(".widget-readout").first
             value = readout.text_content()
-            picture = slider.evaluate(_PICTURE)
+            picture = slider.evaluate(PICTURE)
             assert picture, f"{name}: no picture beside the slider {label!r}"
             assert picture["right"] <= VIEWPORT["width"] and (
                 picture["height"] <= VIEWPORT["height"]), (
@@ -91,7 +79,7 @@ def test_each_slider_drags_with_the_mouse_and_the_picture_changes(
                 timeout=10_000)
             try:
                 page.wait_for_function(
-                    f"([el, before]) => ({_PICTURE})(el).src !== before",
+                    f"([el, before]) => ({PICTURE})(el).src !== before",
                     arg=[slider.element_handle(), picture["src"]], timeout=30_000)
             finally:
                 if i == 0 or i == count - 1:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from labtools import SLIDE_COUNTS
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -24,9 +25,6 @@ SCREENS = [(1024, 768), (1280, 800), (1920, 1080)]
 #: 05 has a formula with Greek letters in a heading; 06 is the longest notebook.
 SLIDE_NOTEBOOKS = ["05_gaussian_kl.ipynb", "06_variational_autoencoder.ipynb"]
 MIN_BODY_PX_1920 = 24
-
-_SLIDES = """() => Array.from(document.querySelectorAll('.reveal .slides > section'))
-  .map(s => Math.max(1, s.querySelectorAll(':scope > section').length))"""
 
 _MEASURE = """() => {
   const W = window.innerWidth;
@@ -75,7 +73,7 @@ def test_live_slides_fit_the_screen(name, screen, chromium, lab, screenshot):
                                timeout=60_000)
         page.wait_for_timeout(1500)  # MathJax and the layout settle
         problems, fonts, headings = [], [], []
-        slides = page.evaluate(_SLIDES)
+        slides = page.evaluate(SLIDE_COUNTS)
         pictured = {0, 3, len(slides) - 1}  # the title, a section, the summary
         for h, n_sub in enumerate(slides):
             for v in range(n_sub):

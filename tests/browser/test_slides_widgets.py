@@ -21,19 +21,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from labtools import drag, open_notebook, run_all
+from labtools import PICTURE, SLIDE_COUNTS, drag, open_notebook, run_all
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "04_jensen_and_the_elbo.ipynb"
 VIEWPORT = {"width": 1280, "height": 800}
-
-# the picture of the view that holds a slider: its nearest box with an <img>
-_PICTURE_SRC = """(slider) => {
-  let box = slider.parentElement;
-  while (box && !box.querySelector('img')) box = box.parentElement;
-  const img = box && box.querySelector('img');
-  return img ? img.src : null;
-}"""
 
 _SELECT_FIRST_SLIDER_CELL = """() => {
   const panel = window.jupyterapp.shell.currentWidget;
@@ -71,16 +63,11 @@ _HEIGHT = """() => {
   return bottom > top ? bottom - top : 0;
 }"""
 
-_SLIDE_COUNTS = """() => Array.from(
-  document.querySelectorAll('.reveal .slides > section')).map(
-    s => Math.max(1, s.querySelectorAll(':scope > section').length))"""
-
-
 def _taller_than_the_screen(page) -> list[tuple[str, float]]:
     """Every (sub)slide of the open slides whose cells, with their outputs (the
     figures, the live views), are taller than the window."""
     tall = []
-    for h, subslides in enumerate(page.evaluate(_SLIDE_COUNTS)):
+    for h, subslides in enumerate(page.evaluate(SLIDE_COUNTS)):
         for v in range(subslides):
             page.evaluate(f"() => {{ location.hash = '#/{h}/{v}'; }}")
             page.wait_for_timeout(150)
@@ -110,8 +97,9 @@ def _drag_in_slides(page, frame, view: str, lab_slider, screenshot) -> None:
     page.wait_for_timeout(1000)  # reveal.js ends its transition
     screenshot(page, f"slides_widget_{view}_before")
     readout = slider.locator(".widget-readout").first
-    value, picture = readout.text_content(), slider.evaluate(_PICTURE_SRC)
-    assert picture, f"{view}: no picture beside the slider in the slides"
+    value, shown = readout.text_content(), slider.evaluate(PICTURE)
+    assert shown, f"{view}: no picture beside the slider in the slides"
+    picture = shown["src"]
     drag(page, slider.locator(".noUi-handle, .ui-slider-handle").first,
          slider.locator(".noUi-target, .ui-slider").first)
     handle = slider.element_handle()
@@ -119,7 +107,7 @@ def _drag_in_slides(page, frame, view: str, lab_slider, screenshot) -> None:
     frame_of.wait_for_function("([el, v]) => el.querySelector('.widget-readout')"
                                ".textContent !== v", arg=[handle, value],
                                timeout=10_000)
-    frame_of.wait_for_function(f"([el, v]) => ({_PICTURE_SRC})(el) !== v",
+    frame_of.wait_for_function(f"([el, v]) => ({PICTURE})(el).src !== v",
                                arg=[handle, picture], timeout=30_000)
     screenshot(page, f"slides_widget_{view}_after")
     moved = readout.text_content()
