@@ -236,27 +236,35 @@ ex4 = Think(
     title="a tenth of the parameters",
     answer_name="answer_8_4",
     hints=(
-        "What does an MLP generator have to learn separately for every pixel "
-        "position that a convolution learns once?",
+        "Exercise 8.2 counted where the DCGAN generator's parameters sit. How many "
+        "are left for the part that draws the 28x28 image, and how many weights "
+        "does the MLP's last layer spend on the same job?",
         "Think of an edge or a stripe: where in the image can it appear, and how "
-        "many kernels does a convolution need for it?",
+        "many kernels does a convolution need for it? Then look at what else "
+        "differs between the two GANs of the table besides the generator.",
     ),
     model_answer=(
-        "A convolution shares one small kernel over every position of the image, "
-        "so a pattern such as an edge or a texture is learnt once and can be drawn "
-        "anywhere; an MLP must learn it separately at every position, with its own "
-        "weights. The convolution also builds in locality: a unit depends on a "
-        "small neighbourhood, as pixels in images mostly do. These built-in "
-        "assumptions (an inductive bias, a prior about images) remove parameters "
-        "the MLP spends on possibilities images never use, so the same data and "
-        "steps go further with far fewer parameters."
+        "The part that draws the image, two transposed convolutions, has only a "
+        "few thousand weights (86% of the generator is the dense projection of z, "
+        "exercise 8.2), where the MLP's last layer alone has 512 x 784, about "
+        "400,000: a kernel is shared over every position, so a pattern such as "
+        "an edge is learnt once and drawn anywhere, and a unit depends on a small "
+        "neighbourhood, as pixels in images mostly do. That built-in assumption "
+        "about images (an inductive bias) is why so few parameters suffice. But "
+        "the comparison changes both networks at once (a convolutional "
+        "discriminator with batch norm against an MLP with the minibatch "
+        "standard deviation), so it cannot credit the generator's weight sharing "
+        "alone: that would take swapping one network at a time."
     ),
     key_ideas=(("weights are shared across positions", r"shar|same (kernel|filter|"
                 r"weights)|reuse|every position|anywhere"),
                ("locality: neighbouring pixels", r"local|neighbo|nearby|small "
                 r"(patch|window|region)"),
-               ("a built-in assumption about images", r"bias|prior|assum|"
-                r"structure|translation")),
+               ("most parameters are in the dense projection",
+                r"projection|dense|linear layer|fully connected|86"),
+               ("both networks differ, so the credit is not isolated",
+                r"both|discriminator|critic|confound|one (network|change) at a "
+                r"time|isolat|cannot credit")),
 )
 
 EXERCISES = register(globals())

@@ -282,18 +282,19 @@ ex5 = Think(
         "Put the three numbers in order on a line: the VAE's bound L_k, the VAE's "
         "true log p(x) (unknown), the PixelCNN's exact log p(x). Which of them "
         "do you know, and which inequalities hold for sure?",
-        "A lower bound can only underestimate. What would you be able to "
-        "conclude if the bound had come out below the PixelCNN's value?",
+        "A lower bound can only underestimate. What can you conclude when the "
+        "bound comes out below the PixelCNN's value, as with one pass?",
     ),
     model_answer=(
         "Yes, on a run where it does. L_k, like the ELBO, is a lower bound on the "
         "VAE's log p(x), so the VAE's true log-likelihood is at least the bound, "
         "which is already above the PixelCNN's exact value: the VAE assigns the "
         "test images more probability. The argument works in this direction "
-        "only: had the bound come out below the PixelCNN's value, we could not "
-        "conclude anything, since the gap might be the bound's slack. The "
+        "only, so the one-pass comparison decides nothing: there the bound lies "
+        "below the PixelCNN's value, and the gap might be the bound's slack. The "
         "conclusion is about these small models and this CPU budget (a few "
-        "seeds even give the other order), not about the two families."
+        "seeds even give the other order, and the four-pass VAE used far less "
+        "arithmetic than the PixelCNN), not about the two families."
     ),
     key_ideas=(("the ELBO is a lower bound", r"lower bound|bound|underestimat|"
                 r"at least|below the true"),
