@@ -10,6 +10,7 @@ import torch
 
 from course_utils.core import cache
 from course_utils.core.training import History
+from course_utils.topics.vae import fashion_vae
 
 MODEL = """
 import torch
@@ -114,3 +115,21 @@ def test_a_history_is_stored_and_restored(monkeypatch, tmp_path):
     assert isinstance(again, History) and again is not history
     assert again == history
     assert History.from_plain(history.to_plain()) == history
+
+
+def test_what_only_shows_training_does_not_change_the_key(monkeypatch, tmp_path):
+    # notebook 06 trains its VAE with a live plot, notebook 07 loads the same
+    # model with no callbacks and no progress bar: one key, one training
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    keys = []
+    monkeypatch.setattr(cache, "_try_load", lambda path, *args, **kwargs: (
+        keys.append(path.name), {"loaded": True})[1])
+    images = torch.rand(8, 28, 28)
+
+    def show(*args, **kwargs):  # a live plot's callback
+        return None
+
+    fashion_vae(images, seed=3, callbacks=(show,), progress=True)
+    fashion_vae(images, seed=3, progress=False)
+    fashion_vae(images, seed=4, progress=False)
+    assert keys[0] == keys[1] != keys[2], keys

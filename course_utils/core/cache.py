@@ -12,8 +12,8 @@ name carries a hash of three things, so that nothing stale is ever loaded:
   strings, tuples; lists and dicts belong in the settings). Edit the ``VAE``
   class or its loss in notebook 06, run the cell again, and the cache trains the
   edited model instead of loading the old weights. Comments and line numbers do
-  not count; the notebook's copy and the package's copy of the same code hash
-  the same.
+  not count, nor do ``DISPLAY_NAMES`` (a progress bar, live plots); the
+  notebook's copy and the package's copy of the same code hash the same.
 
 - the *data*: every tensor, NumPy array or :class:`data.ImageSet` that the
   training function or the course code it calls reads (a global of the notebook,
@@ -60,6 +60,9 @@ from course_utils.core.memory import release
 from course_utils.core.paths import data_dir
 
 _PLAIN = (bool, int, float, str, type(None))
+#: what only shows training (a progress bar, live plots) and never changes it: a
+#: training function's variables of these names stay out of the key
+DISPLAY_NAMES = frozenset({"progress", "callbacks", "verbose"})
 
 
 # The code's fingerprint ----------------------------------------------------------
@@ -143,9 +146,8 @@ def _walk(obj: Any, out: list[str], seen: set[int]) -> None:
     if isinstance(obj, (staticmethod, classmethod)):
         obj = obj.__func__
     if isinstance(obj, property):
-        for part in (obj.fget, obj.fset):
-            if part is not None:
-                _walk(part, out, seen)
+        for part in filter(None, (obj.fget, obj.fset)):
+            _walk(part, out, seen)
         return
     if inspect.ismethod(obj):
         obj = obj.__func__
@@ -166,13 +168,14 @@ def _walk(obj: Any, out: list[str], seen: set[int]) -> None:
     _code_text(obj.__code__, out)
     out.append(_plain_text(obj.__defaults__))
     out.append(_plain_text(obj.__kwdefaults__))
-    for name in sorted(_names_used(obj.__code__)):
+    for name in sorted(_names_used(obj.__code__) - DISPLAY_NAMES):
         if name in obj.__globals__:
             _referenced(obj.__globals__[name], out, seen, name)
     for name, cell in zip(obj.__code__.co_freevars, obj.__closure__ or (),
                           strict=False):
         try:
-            _referenced(cell.cell_contents, out, seen, name)
+            if name not in DISPLAY_NAMES:
+                _referenced(cell.cell_contents, out, seen, name)
         except ValueError:  # a cell not filled yet
             pass
 
@@ -268,9 +271,8 @@ def data_fingerprint(value: Any, depth: int = 0) -> str | None:
 
 
 def _part_text(fingerprint: str | None, part: Any) -> str:
-    if fingerprint is not None:
-        return fingerprint
-    return _plain_text(part) if _is_plain(part) else type(part).__qualname__
+    return fingerprint if fingerprint is not None else (
+        _plain_text(part) if _is_plain(part) else type(part).__qualname__)
 
 
 # Storing what training returned ---------------------------------------------------
@@ -298,8 +300,7 @@ def _from_stored(value: Any) -> Any:
 def data_checksum(x: torch.Tensor) -> str:
     """A checksum of a training set for a cache key's settings: the CRC-32 of
     every byte with the shape and dtype (:func:`data_fingerprint`); any changed
-    pixel changes it. (It was the sum in float64, rounded to 3 decimals: 1.6 s
-    for the 60,000 Fashion-MNIST training images on a busy core, this 0.09 s.)"""
+    pixel changes it."""
     return data_fingerprint(x)
 
 
