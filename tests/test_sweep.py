@@ -3,6 +3,8 @@ recorded claims and the failing line; no notebook is run here."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from course_utils.tools import sweep
@@ -50,6 +52,18 @@ def test_table_of_a_clean_sweep():
                                                       for s in range(20)]))
     assert "seeds 0-19 (20 runs" in text and "1.000e-14" in text
     assert "every seed passed every assertion" in text
+
+
+def test_records_json_keeps_every_seed_in_order_with_four_digits():
+    runs = [dict(_run(10, {"b": 2.0 / 3.0, "a": 7.0}), notebook="07_x.ipynb",
+                 mode="fast"),
+            dict(_run(2, {"a": 123456.789}, "error"), notebook="07_x.ipynb",
+                 mode="fast")]
+    data = json.loads(sweep.records_json(runs))
+    assert (data["notebook"], data["mode"]) == ("07_x.ipynb", "fast")
+    assert list(data["seeds"]) == ["2", "10"]
+    assert data["seeds"]["10"] == {"status": "ok", "records": {"a": 7.0, "b": 0.6667}}
+    assert data["seeds"]["2"]["records"] == {"a": 123500.0}
 
 
 def test_seed_text():

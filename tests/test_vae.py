@@ -223,3 +223,24 @@ def test_log_weights_and_the_effective_sample_size():
         assert lw.shape == (50, 3) and bool(((ess >= 1) & (ess <= 50)).all())
     equal = effective_sample_size(torch.zeros(8, 2))  # equal weights: all count
     assert torch.allclose(equal, torch.full((2,), 8.0))
+
+
+def test_log_weights_with_a_gaussian_of_ones_own():
+    # notebook 06's section 5.4: a q fitted to each image as the proposal; the
+    # encoder's own (mu, log_var) must give exactly the "posterior" weights
+    from course_utils.core.errors import ShapeError
+    from course_utils.topics.likelihood import log_weights
+
+    model = _model(latent_dim=4)
+    x = (torch.rand(3, 12, generator=torch.Generator().manual_seed(0)) < 0.5).float()
+    with torch.no_grad():
+        mu, log_var = model.encode(model.flat(x))
+        posterior = log_weights(model, x, 20, "posterior",
+                                generator=torch.Generator().manual_seed(1))
+        own = log_weights(model, x, 20, (mu, log_var),
+                          generator=torch.Generator().manual_seed(1))
+        wider = log_weights(model, x, 20, (mu, log_var + 1.0),
+                            generator=torch.Generator().manual_seed(1))
+    assert torch.equal(posterior, own) and not torch.equal(own, wider)
+    with pytest.raises(ShapeError, match="two \\(N, d\\) tensors"):
+        log_weights(model, x, 5, (mu[:2], log_var[:2]))

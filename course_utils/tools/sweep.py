@@ -15,8 +15,10 @@ seeds, and the seeds whose run failed, with the failing line::
 Each run is kept as ``DIR/NN-MODE/seed-S.json``; a later sweep into the same
 folder reuses a run whose notebook's code has not changed since (comments and
 markdown do not count; ``--rerun`` forces).
-The tables are ``DIR/NN-MODE.md``; the spread to write beside an assertion is
-the table's min-max (CONTRIBUTING.md, "Sweeping a claim").
+The tables are ``DIR/NN-MODE.md``, and every seed's records ``DIR/NN-MODE.json``;
+the spread to write beside an assertion is the table's min-max (CONTRIBUTING.md,
+"Sweeping a claim"). A sweep that the notebooks' prose quotes is committed under
+``tests/sweeps/`` and checked there.
 """
 
 from __future__ import annotations
@@ -182,6 +184,20 @@ def table(title: str, summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def records_json(runs: list[dict]) -> str:
+    """Every seed's recorded numbers (4 significant digits) and status, for the
+    repository: what the notebooks' prose quotes from a sweep can be checked
+    against it (tests/sweeps/)."""
+    def short(value):
+        return float(f"{value:.4g}") if isinstance(value, float) else value
+    by_seed = {str(run["seed"]): {"status": run["status"], "records": {
+        name: short(value) for name, value in sorted(run["records"].items())}}
+        for run in sorted(runs, key=lambda run: run["seed"])}
+    first = runs[0] if runs else {}
+    return json.dumps({"notebook": first.get("notebook"), "mode": first.get("mode"),
+                       "seeds": by_seed}, indent=1, ensure_ascii=False) + "\n"
+
+
 # The command -----------------------------------------------------------------
 
 
@@ -219,6 +235,7 @@ def sweep(notebooks: list[Path], seeds: list[int], modes: list[str], out: Path,
         runs = [r for r in runs if r["seed"] in seeds]
         summaries[key] = summarise(runs)
         (out / f"{key}.md").write_text(table(key, summaries[key]))
+        (out / f"{key}.json").write_text(records_json(runs))
     log(f"done in {time.perf_counter() - start:.0f} s; tables in {out}/")
     return summaries
 

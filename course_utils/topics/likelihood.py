@@ -44,26 +44,33 @@ def log_likelihood(logits: torch.Tensor, x: torch.Tensor,
 
 @torch.no_grad()  # an estimate, not a loss: no graph kept for the k samples
 def log_weights(model: torch.nn.Module, x: torch.Tensor, k: int,
-                proposal: str = "posterior", likelihood: str = "bernoulli",
+                proposal: str | tuple = "posterior", likelihood: str = "bernoulli",
                 generator: torch.Generator | None = None,
                 chunk: int | None = None) -> torch.Tensor:
     """The (k, N) log importance weights log p(x, z_j) - log r(z_j), z_j ~ r.
 
     model: a VAE (notebook 06's ``VAE``: ``flat``, ``encode``, ``decode_logits``).
-    proposal: ``"posterior"``, the encoder's q(z|x), or ``"prior"``, N(0, I)
-        (naive Monte Carlo: log r = log p(z), so the weight is p(x|z)).
+    proposal: ``"posterior"``, the encoder's q(z|x), ``"prior"``, N(0, I)
+        (naive Monte Carlo: log r = log p(z), so the weight is p(x|z)), or a
+        pair ``(mu, log_var)`` of (N, d) tensors: a diagonal Gaussian per image,
+        such as a q fitted to each image (notebook 06, section 5.4).
     chunk: samples decoded at a time (default: each intermediate tensor near 16 MB,
         4 MB for the continuous Bernoulli, whose log-density makes about ten
         temporaries of that size: 170 MB at 16 MB, notebook 06's peak).
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}.")
-    if proposal not in ("posterior", "prior"):
-        raise ShapeError(f"proposal must be 'posterior' or 'prior', got {proposal!r}.")
+    own = isinstance(proposal, tuple)
+    if not own and proposal not in ("posterior", "prior"):
+        raise ShapeError("proposal must be 'posterior', 'prior' or a pair (mu, "
+                         f"log_var), got {proposal!r}.")
     x = model.flat(x)
     budget = 1_000_000 if likelihood == "continuous_bernoulli" else 4_000_000
     chunk = chunk or max(1, budget // (len(x) * x.shape[1]))
-    mu, log_var = model.encode(x)
+    mu, log_var = proposal if own else model.encode(x)
+    if own and (mu.shape != log_var.shape or mu.shape[0] != len(x)):
+        raise ShapeError(f"proposal (mu, log_var): two (N, d) tensors for {len(x)} "
+                         f"images, got {tuple(mu.shape)} and {tuple(log_var.shape)}.")
     if proposal == "prior":
         mu, log_var = torch.zeros_like(mu), torch.zeros_like(log_var)
     std = torch.exp(0.5 * log_var)
