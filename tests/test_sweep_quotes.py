@@ -1,0 +1,72 @@
+"""What the notebooks' prose quotes from a sweep is recomputed here from the sweep
+itself, committed in tests/sweeps/ (see its README): a sentence and its data
+cannot drift apart. Nothing is run; the JSON holds every seed's records."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from course_utils.core.paths import repo_root
+from course_utils.tools.notebooks import read_notebook
+
+SWEEPS = Path(__file__).parent / "sweeps"
+
+
+def _records(key: str) -> dict[int, dict]:
+    """Seed -> that run's records, for one sweep (every seed must have passed)."""
+    data = json.loads((SWEEPS / f"{key}.json").read_text(encoding="utf-8"))
+    assert all(run["status"] == "ok" for run in data["seeds"].values()), key
+    return {int(seed): run["records"] for seed, run in data["seeds"].items()}
+
+
+def _prose(number: str) -> str:
+    """The notebook's cells, line breaks and repeated spaces made one space."""
+    path = next(Path(repo_root(), "notebooks").glob(f"{number}_*.ipynb"))
+    return " ".join(" ".join(cell.source for cell in read_notebook(path).cells).split())
+
+
+def _span(values: list[float]) -> str:
+    return f"{math.floor(min(values))}-{math.ceil(max(values))}"
+
+
+@pytest.fixture(scope="module")
+def sweep_07():
+    return _records("07-fast")
+
+
+def test_07_the_autoencoder_against_the_vae_in_fast_mode(sweep_07):
+    ae = [r["quality_table.AE, fitted Gaussian.frechet"] for r in sweep_07.values()]
+    vae = [r["quality_table.VAE means, z ~ N(0, I).frechet"]
+           for r in sweep_07.values()]
+    wins = sum(a < v for a, v in zip(ae, vae, strict=True))
+    quote = (f"decodes beat the VAE's means on {wins} of {len(ae)} seeds "
+             f"(AE {_span(ae)}, VAE {_span(vae)})")
+    assert quote in _prose("07"), quote
+
+
+def test_07_the_plain_gan_on_the_ring(sweep_07):
+    early = [r["07.plain_early_max_modes"] for r in sweep_07.values()]
+    end = [r["07.plain_end_modes"] for r in sweep_07.values()]
+    whole = [str(seed) for seed, r in sweep_07.items() if r["07.plain_end_modes"] == 8]
+    text = _prose("07")
+    assert sorted(sweep_07) == list(range(len(end)))
+    assert max(early) <= 1 and f"Measured over seeds 0-{len(end) - 1}" in text
+    quote = f"at most one mode at step 2000 on {sum(m <= 1 for m in end)} of the "
+    assert quote + f"{len(end)} seeds" in text, quote
+    named = ", ".join(whole[:-1]) + " and " + whole[-1]
+    assert f"covers the whole ring at the end (seeds {named})" in text, named
+
+
+def test_10_the_likelihoods_at_equal_and_unequal_passes_in_fast_mode():
+    runs = _records("10-fast").values()
+    equal = [r["10.equal_passes_gap"] for r in runs]
+    unequal = [r["10.pixelcnn_minus_iwae"] for r in runs]
+    text = _prose("10")
+    assert min(equal) > 0, "the one-pass VAE's bound lay below on every seed"
+    assert f"by {_span(equal)} nats in fast mode" in text, _span(equal)
+    quote = f"from {min(unequal):.1f} to +{max(unequal):.1f} nats in fast mode"
+    assert min(unequal) < 0 < max(unequal) and quote in text, quote
