@@ -70,3 +70,17 @@ def test_10_the_likelihoods_at_equal_and_unequal_passes_in_fast_mode():
     assert f"by {_span(equal)} nats in fast mode" in text, _span(equal)
     quote = f"from {min(unequal):.1f} to +{max(unequal):.1f} nats in fast mode"
     assert min(unequal) < 0 < max(unequal) and quote in text, quote
+
+
+def test_08_the_convolutional_vae_in_both_modes():
+    default, fast = _records("08-default").values(), _records("08-fast").values()
+    gain = [r["08.conv_vae_nelbo_gain"] for r in default]
+    ratio = [r["08.conv_vae_frechet_ratio"] for r in default]
+    fast_gain = [r["08.conv_vae_nelbo_gain"] for r in fast]
+    text = _prose("08")
+    assert max(gain) < 0, "by default the conv VAE's ELBO was worse on every seed"
+    for quote in (f"(by {-max(gain):.1f}-{-min(gain):.1f} nats)",
+                  f"({min(ratio):.2f}-{max(ratio):.2f} times the MLP VAE's)",
+                  f"(from {-min(fast_gain):.1f} nats worse to {max(fast_gain):.1f} "
+                  "better)"):
+        assert quote in text, quote
