@@ -7,18 +7,30 @@ from pathlib import Path
 
 RUN_ALL_S = 180  # fast mode; the kernel also starts torch (06 trains a VAE)
 
-RUN_ALL = """async () => {
+# run every cell, or (given a cell's index) every cell above that one
+RUN_ALL = """async (stop) => {
   const panel = window.jupyterapp.shell.currentWidget;
   await panel.context.ready;
   await panel.sessionContext.ready;
-  window.jupyterapp.commands.execute('notebook:run-all-cells');
+  if (stop === undefined || stop === null) {
+    window.jupyterapp.commands.execute('notebook:run-all-cells');
+  } else {
+    panel.content.activeCellIndex = stop;
+    window.jupyterapp.commands.execute('notebook:run-all-above');
+  }
 }"""
 
-FINISHED = """() => {
+# every code cell (above ``stop``) ran, or one failed (running stops there), and
+# the kernel is idle
+FINISHED = """(stop) => {
   const panel = window.jupyterapp.shell.currentWidget;
   const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
-  return !!kernel && kernel.status === 'idle' && panel.content.widgets.every(
-    c => c.model.type !== 'code' || c.model.executionCount !== null);
+  if (!kernel || kernel.status !== 'idle') return false;
+  const code = panel.content.widgets.slice(0, stop === null ? undefined : stop)
+    .filter(c => c.model.type === 'code');
+  const failed = c => Array.from({length: c.model.outputs.length},
+      (_, i) => c.model.outputs.get(i).toJSON().output_type).includes('error');
+  return code.every(c => c.model.executionCount !== null) || code.some(failed);
 }"""
 
 ERRORS = """() => {
@@ -52,6 +64,17 @@ SLIDE_COUNTS = """() => Array.from(
     s => Math.max(1, s.querySelectorAll(':scope > section').length))"""
 
 
+def at_slide(measure: str) -> str:
+    """Javascript taking ``[h, v]``: go to reveal.js's slide ``#/h/v``, wait two
+    animation frames (the course's slides have no transition: it is drawn), then
+    return what the function ``measure`` returns."""
+    return ("async ([h, v]) => { location.hash = `#/${h}/${v}`;"
+            " await new Promise(r => setTimeout(r, 0));"
+            " for (let i = 0; i < 2; i++)"
+            " await new Promise(r => requestAnimationFrame(r));"
+            f" return ({measure})(); }}")
+
+
 def open_notebook(page, lab, name: str) -> None:
     """Open ``name`` in a JupyterLab workspace of its own (no tab of an earlier
     test is restored beside it) and wait for its session."""
@@ -63,12 +86,12 @@ def open_notebook(page, lab, name: str) -> None:
                            timeout=60_000)
 
 
-def run_all(page, name: str) -> None:
-    """Run every cell, wait until all ran, and fail with the errors if any cell
-    raised."""
-    page.evaluate(RUN_ALL)
+def run_all(page, name: str, stop: int | None = None) -> None:
+    """Run every cell (or every cell above the one at index ``stop``), wait until
+    they ran, and fail with the errors if any cell raised."""
+    page.evaluate(RUN_ALL, stop)
     page.wait_for_timeout(1000)
-    page.wait_for_function(FINISHED, timeout=RUN_ALL_S * 1000, polling=500)
+    page.wait_for_function(FINISHED, arg=stop, timeout=RUN_ALL_S * 1000, polling=500)
     errors = page.evaluate(ERRORS)
     assert not errors, f"{name}: cells failed in JupyterLab: {errors}"
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from labtools import SLIDE_COUNTS
+from labtools import SLIDE_COUNTS, at_slide
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -26,11 +26,7 @@ SCREENS = [(1024, 768), (1280, 800), (1920, 1080)]
 SLIDE_NOTEBOOKS = ["05_gaussian_kl.ipynb", "06_variational_autoencoder.ipynb"]
 MIN_BODY_PX_1920 = 24
 
-#: go to slide [h, v], wait two frames (transition none: it is drawn), measure it
-_MEASURE = """async ([h, v]) => {
-  location.hash = `#/${h}/${v}`;
-  await new Promise(r => setTimeout(r, 0));
-  for (let i = 0; i < 2; i++) await new Promise(r => requestAnimationFrame(r));
+_MEASURE = """() => {
   const W = window.innerWidth;
   const slide = document.querySelector(
     '.reveal .slides > section.present > section.present')
@@ -94,7 +90,7 @@ def _check_every_slide(page, name, slides, width, height, screenshot) -> list[st
     pictured = {0, 3, len(slides) - 1}  # the title, a section, the summary
     for h, n_sub in enumerate(slides):
         for v in range(n_sub):
-            found = page.evaluate(_MEASURE, [h, v])
+            found = page.evaluate(at_slide(_MEASURE), [h, v])
             where = f"{name} slide {h}.{v} ({found['heading']!r}) at {width} px"
             problems += [f"{where}: {o} is off the screen" for o in found["outside"]]
             problems += [f"{where}: heading {c!r} in capitals" for c in found["cased"]]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from labtools import PICTURE, SLIDE_COUNTS, drag, open_notebook, run_all
+from labtools import PICTURE, SLIDE_COUNTS, at_slide, drag, open_notebook, run_all
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "04_jensen_and_the_elbo.ipynb"
@@ -69,9 +69,7 @@ def _taller_than_the_screen(page) -> list[tuple[str, float]]:
     tall = []
     for h, subslides in enumerate(page.evaluate(SLIDE_COUNTS)):
         for v in range(subslides):
-            page.evaluate(f"() => {{ location.hash = '#/{h}/{v}'; }}")
-            page.wait_for_timeout(150)
-            height = page.evaluate(_HEIGHT)
+            height = page.evaluate(at_slide(_HEIGHT), [h, v])
             if height > VIEWPORT["height"] + 1:
                 tall.append((f"{h}/{v}", round(height / VIEWPORT["height"], 2)))
     return tall
