@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import nbformat
 import pytest
@@ -129,25 +130,35 @@ def test_student_badge_opens_the_student_edition():
     assert links.LECTURER_LABEL not in title and title.count("colab-badge.svg") == 1
 
 
-@pytest.mark.parametrize("stub_body, should_pass", [
-    ('raise NotImplementedError("Exercise 9.1")', True),
-    ('raise ValueError("a bug in the notebook")', False),
-    ("return 42", False),  # a solution left in the stub
-])
-def test_student_run_accepts_only_not_implemented(tmp_path, stub_body, should_pass):
-    student = student_notebook(_notebook())
-    stub = next(c for c in student["cells"] if "stub" in c["metadata"].get("tags", []))
-    stub["source"] = f"def f():\n    {stub_body}"
-    path = tmp_path / "student.ipynb"
-    path.write_text(json.dumps(student))
+#: a stub's body, and whether nbval should pass the student edition with it
+STUB_BODIES = {"not_done": ('raise NotImplementedError("Exercise 9.1")', True),
+               "bug": ('raise ValueError("a bug in the notebook")', False),
+               "solution_left": ("return 42", False)}
+
+
+def test_student_run_accepts_only_not_implemented(tmp_path):
+    """nbval with the tests' conftest, on three student notebooks at once (one
+    pytest, one start-up): only an unfilled stub's NotImplementedError passes."""
+    for name, (body, _) in STUB_BODIES.items():
+        student = student_notebook(_notebook())
+        stub = next(c for c in student["cells"]
+                    if "stub" in c["metadata"].get("tags", []))
+        stub["source"] = f"def f():\n    {body}"
+        (tmp_path / f"{name}.ipynb").write_text(json.dumps(student))
     env = {**os.environ,  # this checkout's course_utils, and the tests' conftest
            "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)])}
+    report = tmp_path / "report.xml"
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "conftest", "--nbval-lax",
          "--nbval-current-env", "-q", "-p", "no:cacheprovider", "--rootdir",
-         str(tmp_path), "-c", os.devnull, str(path)],
+         str(tmp_path), "-c", os.devnull, f"--junitxml={report}",
+         *sorted(str(p) for p in tmp_path.glob("*.ipynb"))],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
-    assert (result.returncode == 0) == should_pass, result.stdout[-2000:]
+    failed = {case.get("classname", "").split(".")[0]
+              for case in ElementTree.parse(report).iter("testcase")
+              if case.find("failure") is not None or case.find("error") is not None}
+    for name, (_, should_pass) in STUB_BODIES.items():
+        assert (name not in failed) == should_pass, (name, result.stdout[-2000:])
 
 
 # --force keeps a backup; --out may not be the lecturer folder ------------------

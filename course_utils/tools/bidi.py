@@ -23,6 +23,15 @@ _INLINE = re.compile(r"`[^`\n]+`|(?<![$\\])\$(?!\$)[^$]+?(?<!\\)\$")
 #: a heading's English part: a section number and the words before ":" or the end
 _TITLE = re.compile(r"^(#+ )(\d+(?:\.\d+)*\.? [^:\n\u0590-\u05ff<]+?)(?=:|$)", re.M)
 _HEBREW = re.compile(r"[\u0590-\u05ff]")
+#: a paragraph's own alignment: JupyterLab's and nbconvert's stylesheet set every
+#: paragraph flush left, whatever its direction; a block inside it may say right
+ALIGN_OPEN = '<span dir="rtl" style="display: block; text-align: right">'
+ALIGN_CLOSE = "</span>"
+#: a line's prefix: blockquote marks, then a list item's marker
+_PREFIX = re.compile(r"^((?:[ \t]*>[ \t]?)*)([ \t]*(?:[-*+]|\d+[.)])[ \t]+)?")
+#: lines that are not a paragraph's text: headings, tables, rules, HTML blocks,
+#: display formulas, fences
+_NOT_PROSE = re.compile(r"^(#|\||```|\$\$|<(?!span\b)|(?:-{3,}|\*{3,})\s*$)")
 
 
 def isolate(text: str) -> str:
@@ -59,10 +68,41 @@ def _isolate_plain(text: str) -> str:
 def rtl(text: str) -> str:
     """Markdown shown right to left: a ``dir="rtl"`` block (JupyterLab, Colab and
     GitHub honour it), inline formulas and code isolated left to right
-    (:func:`isolate`). JupyterLab's stylesheet sets paragraphs flush left
-    whatever their direction, and drops a stylesheet in markdown: the language
-    cell (:func:`course_utils.core.i18n.use_language`) sets them flush right."""
-    return f"{RTL_OPEN}\n\n{isolate(text.strip())}\n\n{RTL_CLOSE}"
+    (:func:`isolate`), each paragraph flush right by itself (:func:`align`)."""
+    return f"{RTL_OPEN}\n\n{align(isolate(text.strip()))}\n\n{RTL_CLOSE}"
+
+
+def align(text: str) -> str:
+    """Markdown whose every paragraph and list item is set flush right by itself
+    (its text in an :data:`ALIGN_OPEN` block), so that it reads right to left
+    before any cell runs, in JupyterLab, Colab and an nbconvert export alike.
+    Headings, tables, display formulas, fences and HTML blocks are left alone."""
+    lines, out, fence, open_at = text.split("\n"), [], False, None
+
+    def close() -> None:
+        nonlocal open_at
+        if open_at is not None:
+            out[-1] += ALIGN_CLOSE
+            open_at = None
+
+    for line in lines:
+        quote, marker = _PREFIX.match(line).groups()
+        body = line[len(quote) + len(marker or ""):]
+        if line.lstrip(" >").startswith("```"):
+            fence = not fence
+        if fence or line.lstrip(" >").startswith("```") or not body.strip() \
+                or _NOT_PROSE.match(body.lstrip()):
+            close()
+            out.append(line)
+            continue
+        if marker or open_at is None or quote != open_at:
+            close()  # a new list item, or a paragraph after a block
+            start = len(line) - len(body.lstrip()) if marker is None else \
+                len(quote) + len(marker)
+            line, open_at = f"{line[:start]}{ALIGN_OPEN}{line[start:]}", quote
+        out.append(line)
+    close()
+    return "\n".join(out)
 
 
 def unwrap(text: str) -> str:
@@ -70,6 +110,8 @@ def unwrap(text: str) -> str:
     head = RTL_OPEN
     if text.startswith(head) and text.rstrip().endswith(RTL_CLOSE):
         text = text[len(head):text.rstrip().rfind(RTL_CLOSE)].strip()
+        text = re.sub(rf"{re.escape(ALIGN_OPEN)}(.*?){ALIGN_CLOSE}(?=\n|$)", r"\1",
+                      text, flags=re.S)
         return re.sub(r'<span dir="ltr">(.*?)</span>', r"\1", text, flags=re.S)
     return text
 
