@@ -458,3 +458,58 @@ def test_english_titles_and_table_cells_are_isolated():
                                     'Models</span> |')
     readme = (ROOT / "README.he.md").read_text(encoding="utf-8")
     assert '<span dir="ltr">00_start_here</span>' in readme
+
+
+def test_paragraphs_are_flush_right_in_the_markdown_itself():
+    """JupyterLab's and nbconvert's stylesheets set every paragraph flush left;
+    the Hebrew build sets each paragraph and list item flush right in the
+    markdown (a block inside it), and a table's columns, so that no cell has to
+    run first. Fences, display formulas, headings and HTML lines are left as
+    they are, and the reader of a cell gets the text back."""
+    from course_utils.tools.bidi import ALIGN_CLOSE, ALIGN_OPEN, align, rtl, unwrap
+
+    text = ("# כותרת\n\nפסקה עם **הדגשה**\nושורה שנייה.\n\n- פריט\n  המשך\n- שני\n\n"
+            "> **הערה.** ציטוט\n\n$$\na = b\n$$\nאחרי\n\n```python\nx = 1\n```\n\n"
+            "| א | ב |\n|---|:---:|\n| 1 | 2 |")
+    lines = align(text).split("\n")
+    opened = [ln for ln in lines if ALIGN_OPEN in ln]
+    assert opened == [f"{ALIGN_OPEN}פסקה עם **הדגשה**", f"- {ALIGN_OPEN}פריט",
+                      f"- {ALIGN_OPEN}שני{ALIGN_CLOSE}",
+                      f"> {ALIGN_OPEN}**הערה.** ציטוט{ALIGN_CLOSE}",
+                      f"{ALIGN_OPEN}אחרי{ALIGN_CLOSE}"]
+    assert f"ושורה שנייה.{ALIGN_CLOSE}" in lines and f"  המשך{ALIGN_CLOSE}" in lines
+    for kept in ("# כותרת", "$$", "a = b", "x = 1", "| 1 | 2 |"):
+        assert kept in lines
+    assert "|---:|:---:|" in lines  # centred stays centred
+    assert unwrap(rtl(text)) == text.replace("|---|", "|---:|")
+    # every Hebrew notebook: each line of Hebrew prose is inside an aligned block
+    outside = []
+    for path in sorted((ROOT / "notebooks" / "hebrew").rglob("[0-9]*.ipynb")):
+        for cell in _load(path)["cells"]:
+            if cell["cell_type"] != "markdown":
+                continue
+            inside = False
+            for line in _source(cell).split("\n"):
+                inside = inside or ALIGN_OPEN in line
+                if not inside and re.search("[\u0590-\u05ff]", line) and not re.match(
+                        r"\s*(#|\|)", line):
+                    outside.append(f"{path.name} {cell['id']}: {line[:50]}")
+                inside = inside and not line.endswith(ALIGN_CLOSE)
+    assert not outside, outside[:5]
+
+
+def test_the_hebrew_site_index_reads_right_to_left(tmp_path):
+    """``publish html --lang he``: the Hebrew edition's notebooks, an index in
+    Hebrew, right to left, with the titles as text."""
+    from course_utils.tools import site
+    from course_utils.tools.notebooks import select_notebooks
+
+    hebrew = ROOT / "notebooks" / "hebrew"
+    assert select_notebooks(["05"], hebrew) == [hebrew / "05_gaussian_kl.ipynb"]
+    report = site.export([hebrew / "05_gaussian_kl.ipynb"], tmp_path, "html",
+                         run=False, lang="he")
+    assert report == {"written": ["05_gaussian_kl.html"], "failed": []}
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="he" dir="rtl">' in index and "מחברות שהורצו" in index
+    assert "7.1.3 Variational AutoEncoders (VAE): מרחק KL" in index
+    assert "&lt;span" not in index and "--lang he" in index

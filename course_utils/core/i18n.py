@@ -274,19 +274,18 @@ def _best_split(message: str, template: str, lang: str, depth: int) -> list[str]
 
 
 
-#: JupyterLab sets every rendered paragraph flush left (``text-align: left``),
-#: whatever its direction; markdown may not carry a stylesheet (the sanitizer
-#: drops it), a cell's output may
-RTL_CSS = ('.jp-RenderedHTMLCommon [dir="rtl"] p, .jp-RenderedHTMLCommon [dir="rtl"]'
-           ' td, .jp-RenderedHTMLCommon [dir="rtl"] th {text-align: right} '
-           '.jp-RenderedHTMLCommon [dir="rtl"] blockquote {border-left: none; '
+#: JupyterLab draws a quotation's bar on its left, whatever its direction; the
+#: Hebrew notes have it on the right (the paragraphs' alignment is in the
+#: markdown itself, see course_utils.tools.bidi.align; markdown may not carry a
+#: stylesheet, a cell's output may)
+RTL_CSS = ('.jp-RenderedHTMLCommon [dir="rtl"] blockquote {border-left: none; '
            'border-right: 5px solid var(--jp-border-color2)}')
 
 
 def use_language(lang: str = "he") -> str:
     """Switch the course's messages to ``lang`` for this kernel (sets
-    ``COURSE_LANG``); for Hebrew in Jupyter, also align the notebook's Hebrew
-    paragraphs to the right. The first cell of every Hebrew notebook calls it.
+    ``COURSE_LANG``); for Hebrew in Jupyter, also move the notes' bar to their
+    right side. The first cell of every Hebrew notebook calls it.
     A language the course does not speak stops here, in one line, and leaves the
     language in force as it was."""
     value = parse_setting("COURSE_LANG", str(lang))

@@ -29,6 +29,8 @@ ALIGN_OPEN = '<span dir="rtl" style="display: block; text-align: right">'
 ALIGN_CLOSE = "</span>"
 #: a line's prefix: blockquote marks, then a list item's marker
 _PREFIX = re.compile(r"^((?:[ \t]*>[ \t]?)*)([ \t]*(?:[-*+]|\d+[.)])[ \t]+)?")
+#: a table's delimiter row ("|---|:---:|")
+_DELIMITER_ROW = re.compile(r"^\s*\|(?:\s*:?-{3,}:?\s*\|)+\s*$")
 #: lines that are not a paragraph's text: headings, tables, rules, HTML blocks,
 #: display formulas, fences
 _NOT_PROSE = re.compile(r"^(#|\||```|\$\$|<(?!span\b)|(?:-{3,}|\*{3,})\s*$)")
@@ -76,8 +78,9 @@ def align(text: str) -> str:
     """Markdown whose every paragraph and list item is set flush right by itself
     (its text in an :data:`ALIGN_OPEN` block), so that it reads right to left
     before any cell runs, in JupyterLab, Colab and an nbconvert export alike.
-    Headings, tables, display formulas, fences and HTML blocks are left alone."""
-    lines, out, fence, open_at = text.split("\n"), [], False, None
+    A table's columns are set flush right unless they say otherwise; headings,
+    display formulas, fences and HTML blocks are left alone."""
+    lines, out, fence, math, open_at = text.split("\n"), [], False, False, None
 
     def close() -> None:
         nonlocal open_at
@@ -88,10 +91,17 @@ def align(text: str) -> str:
     for line in lines:
         quote, marker = _PREFIX.match(line).groups()
         body = line[len(quote) + len(marker or ""):]
-        if line.lstrip(" >").startswith("```"):
-            fence = not fence
-        if fence or line.lstrip(" >").startswith("```") or not body.strip() \
+        starts_block = line.lstrip(" >").startswith("```") or (
+            not fence and body.lstrip().startswith("$$"))
+        if not fence and not math and _DELIMITER_ROW.match(line):
+            # a table's columns flush right: headers are centred by default
+            line = re.sub(r"(?<=[|\s])(-{3,})(?=\s*\|)", r"\1:", line)
+        if starts_block or fence or math or not body.strip() \
                 or _NOT_PROSE.match(body.lstrip()):
+            if line.lstrip(" >").startswith("```"):
+                fence = not fence
+            elif not fence and body.count("$$") % 2:  # a display formula's lines
+                math = not math
             close()
             out.append(line)
             continue

@@ -100,21 +100,25 @@ def lecturer_notebooks(folder: str | Path | None = None) -> list[Path]:
     return found
 
 
-def select_notebooks(names: list[str]) -> list[Path]:
+def select_notebooks(names: list[str], folder: Path | None = None) -> list[Path]:
     """The notebooks a command names: paths, or prefixes such as ``05`` that name
-    one notebook in notebooks/; no names: every lecturer notebook."""
+    one notebook in ``folder`` (default notebooks/); no names: every lecturer
+    notebook there."""
+    folder = folder or repo_path("notebooks")
     if not names:
-        return lecturer_notebooks()
-    return [_one_notebook(name) for name in names]
+        return lecturer_notebooks(folder)
+    return [_one_notebook(name, folder) for name in names]
 
 
-def _one_notebook(name: str) -> Path:
+def _one_notebook(name: str, folder: Path) -> Path:
     path = Path(name)
     if path.exists():
         return path
     if path.suffix == ".ipynb" or len(path.parts) > 1:
         raise PublishError(f"{name} does not exist")
-    matches = sorted(repo_path("notebooks").glob(f"{name}*.ipynb"))
+    matches = sorted(folder.glob(f"{name}*.ipynb"))
     if len(matches) != 1:
-        raise PublishError(f"{name!r} names no single notebook in notebooks/")
+        where = folder.relative_to(repo_path()).as_posix() if folder.is_relative_to(
+            repo_path()) else folder
+        raise PublishError(f"{name!r} names no single notebook in {where}/")
     return matches[0]

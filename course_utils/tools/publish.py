@@ -6,6 +6,7 @@
     python -m course_utils.tools.publish assets    # fetch reveal.js, MathJax once
     python -m course_utils.tools.publish slides    # offline reveal.js slides
     python -m course_utils.tools.publish html      # executed HTML copy
+    python -m course_utils.tools.publish html --lang he   # the Hebrew edition's
 
 This module only dispatches; the work is done by, one job each:
 
@@ -59,7 +60,10 @@ def _parser() -> argparse.ArgumentParser:
         e = sub.add_parser(kind, help=what)
         e.add_argument("notebooks", nargs="*",
                        help="paths or prefixes such as 05 (default: all)")
-        e.add_argument("--out", type=Path, default=repo_path(out))
+        e.add_argument("--out", type=Path, default=None,
+                       help=f"default: {out}/ ({out}/he/ for --lang he)")
+        e.add_argument("--lang", choices=("en", "he"), default="en",
+                       help="he: the Hebrew edition (notebooks/hebrew/)")
         e.add_argument("--fast", action="store_true", help="run in fast mode")
         e.add_argument("--no-run", action="store_true",
                        help="do not execute; use the outputs saved in the notebooks")
@@ -129,9 +133,12 @@ def _cmd_assets(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     if missing_assets():
         fetch_assets()
-    report = export(select_notebooks(args.notebooks), args.out, args.command,
-                    run=not args.no_run, fast=args.fast)
-    print(f"open {args.out / 'index.html'}")
+    folder = repo_path("notebooks", "hebrew") if args.lang == "he" else None
+    out = args.out or repo_path(*(["slides"] if args.command == "slides" else ["site"]),
+                                *(["he"] if args.lang == "he" else []))
+    report = export(select_notebooks(args.notebooks, folder), out, args.command,
+                    run=not args.no_run, fast=args.fast, lang=args.lang)
+    print(f"open {out / 'index.html'}")
     return 1 if report["failed"] else 0
 
 

@@ -191,16 +191,20 @@ def _for_pages(nb: dict, keep_badge: bool) -> dict:
 
 
 def _title(nb: dict, fallback: str) -> str:
+    """The first heading, as text (the Hebrew edition's has its English part in
+    an isolating span)."""
     for line in cell_source(nb["cells"][0]).split("\n") if nb.get("cells") else []:
         if line.startswith("# "):
-            return line[2:].strip()
+            return re.sub(r"<[^>]+>", "", line[2:]).strip()
     return fallback
 
 
 def export(paths: Iterable[Path], out_dir: Path, kind: str, run: bool = True,
-           fast: bool = False, assets: Path | None = None) -> dict[str, list[str]]:
+           fast: bool = False, assets: Path | None = None,
+           lang: str = "en") -> dict[str, list[str]]:
     """Export notebooks as reveal.js slides (``kind="slides"``, run in presenting
-    mode) or as HTML pages (``kind="html"``), with an ``index.html``.
+    mode) or as HTML pages (``kind="html"``), with an ``index.html`` in ``lang``
+    (``he``: the Hebrew edition's pages, whose index reads right to left).
 
     Returns ``{"written": [...], "failed": [...]}``. A notebook whose run fails is
     reported and left out; the others are still written.
@@ -233,7 +237,8 @@ def export(paths: Iterable[Path], out_dir: Path, kind: str, run: bool = True,
         report["written"].append(target.name)
         print(f"wrote     {target} ({time.perf_counter() - start:.0f} s)")
     entries = _remember(out_dir, kind, entries)
-    (out_dir / "index.html").write_text(_index_page(entries, kind), encoding="utf-8")
+    (out_dir / "index.html").write_text(_index_page(entries, kind, lang),
+                                        encoding="utf-8")
     return report
 
 
@@ -259,19 +264,34 @@ def _remember(out_dir: Path, kind: str, entries: list[tuple[str, str]]
     return sorted(known.items())
 
 
-def _index_page(entries: list[tuple[str, str]], kind: str) -> str:
-    what = "slides" if kind == "slides" else "executed notebooks"
-    items = "\n".join(f'<li><a href="{html.escape(f)}">{html.escape(t)}</a></li>'
-                      for f, t in entries)
+#: the index page's words, per language: title, "slides", "executed notebooks",
+#: and the line that says how the page was made
+_INDEX_WORDS = {
+    "en": ("Deep Generative Models (chapter 7)", "slides", "executed notebooks",
+           "Made by {command}; works offline."),
+    "he": ("מודלים גנרטיביים עמוקים (פרק 7)", "שקפים", "מחברות שהורצו",
+           "נוצר בפקודה {command}; עובד גם ללא אינטרנט."),
+}
+
+
+def _index_page(entries: list[tuple[str, str]], kind: str, lang: str = "en") -> str:
+    title, slides, pages, made = _INDEX_WORDS.get(lang, _INDEX_WORDS["en"])
+    what = slides if kind == "slides" else pages
+    direction = "rtl" if lang == "he" else "ltr"
+    items = "\n".join(f'<li><a href="{html.escape(f)}"><bdi>{html.escape(t)}</bdi>'
+                      '</a></li>' for f, t in entries)
+    option = " --lang he" if lang == "he" else ""
+    command = (f'<code dir="ltr">python -m course_utils.tools.publish {kind}'
+               f"{option}</code>")
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Deep Generative Models: {what}</title>
+<html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">
+<title>{title}: {what}</title>
 <style>body {{font-family: sans-serif; max-width: 46em; margin: 3em auto;
 font-size: 1.2em; line-height: 1.5}}</style></head>
-<body><h1>Deep Generative Models (chapter 7): {what}</h1>
+<body><h1>{title}: {what}</h1>
 <ol>
 {items}
 </ol>
-<p>Made by <code>python -m course_utils.tools.publish {kind}</code>; works offline.</p>
+<p>{made.format(command=command)}</p>
 </body></html>
 """

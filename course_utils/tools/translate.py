@@ -63,7 +63,7 @@ EDITION = "hebrew"           # notebooks/hebrew/, named for the language
 LANG_CELL_ID = "course-lang"
 LANG_CELL = '''\
 # The Hebrew edition: the course's checks, hints and messages speak Hebrew
-# (COURSE_LANG=he), and JupyterLab sets the Hebrew paragraphs flush right.
+# (COURSE_LANG=he); in JupyterLab the notes' bar moves to their right side.
 from course_utils.core.i18n import use_language
 
 use_language("he")'''
