@@ -104,3 +104,27 @@ def test_every_entry_renders_as_one_whole_row():
         assert len(cells) == 4, f"the row of {term.english!r} splits into {cells}"
         assert cells[3].strip().replace("\\|", "|").endswith(term.note)
     assert "course term" in as_markdown([t for t in GLOSSARY if not t.in_chapter])
+
+
+def test_the_hebrew_glossary_has_hebrew_headers_and_notes():
+    """Hebrew notebook 00 shows the table in Hebrew, right to left: Hebrew
+    headers, a Hebrew note for every term with a note, English cells isolated."""
+    from course_utils.topics.glossary import NOTES_HE
+
+    assert {t.english for t in GLOSSARY if t.note} <= set(NOTES_HE)
+    table = as_markdown(lang="he")
+    assert table.startswith('<div dir="rtl" lang="he">')
+    assert "| בעברית | באנגלית | מחברת | הערה |" in table and "English" not in table
+    assert "מונח של הקורס:" in table and "course term" not in table
+    assert '<span dir="ltr">bottleneck</span>' in table
+    assert "|---:|---:|---:|---:|" in table
+    assert as_markdown(lang="en") == as_markdown()  # English by default
+
+
+def test_the_hebrew_glossary_is_one_table_for_nbconvert():
+    """A note with "|" ("p(z|x)") is escaped; the Hebrew build's isolation must
+    not split the cell there, or the rows no longer make a table."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    html = markdown2html_mistune(as_markdown(lang="he"))
+    assert html.count("<table>") == 1 and html.count("<tr>") == len(GLOSSARY) + 1

@@ -66,3 +66,15 @@ def test_a_hint_and_the_pointer_to_the_next_are_two_lines(capsys):
     first, pointer = capsys.readouterr().out.rstrip("\n").split("\n")
     assert first.startswith(f"Hint 1 of {len(exercise.hints)}")
     assert pointer.startswith("(") and ".hint(2)" in pointer
+
+
+def test_a_number_placeholder_matches_only_a_number(monkeypatch):
+    """"{float(a)}, expected {float(e)}" is more specific than "{what} is {show}."
+    and was tried first: its {float(a)} took "your answer is 0.5", which stayed
+    English in the Hebrew message."""
+    monkeypatch.setenv("COURSE_LANG", "he")
+    from course_utils.core.i18n import translate
+
+    shown = translate("your answer is 0.5, expected 0.7.")
+    assert "your answer" not in shown and "התשובה שלכם" in shown, shown
+    assert "-1.5e-05" in translate("your answer is -1.5e-05, expected 0.7.")

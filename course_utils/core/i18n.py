@@ -173,13 +173,19 @@ _CODE_SPAN = re.compile(r"`[^`\n]+`")
 _KEEP = "\ue000"  # a private-use character: a space that textwrap does not break
 
 
+_NUMBER = r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)"
+
+
 def template_pattern(template: str) -> re.Pattern:
     """A pattern that matches a message made from ``template``; each placeholder
     is a group named ``p0``, ``p1``, ... in order."""
     parts, last, n = [], 0, 0
     for match in PLACEHOLDER.finditer(template):
         parts.append(re.escape(template[last:match.start()]))
-        parts.append(f"(?P<p{n}>.+?)")
+        # {float(x)}, {int(x)}, {len(x)} print one number: match only a number,
+        # or "{float(a)}, expected ..." would swallow "your answer is 0.5"
+        body = _NUMBER if re.match(r"(float|int|len)\(", match.group(1)) else ".+?"
+        parts.append(f"(?P<p{n}>{body})")
         last, n = match.end(), n + 1
     parts.append(re.escape(template[last:]))
     return re.compile("".join(parts), re.S)

@@ -145,7 +145,7 @@ def ltr_table_cells(block: str) -> str:
     "7. Deep Generative Models") are isolated; links and formatting stay."""
     rows = []
     for row in block.split("\n"):
-        cells = row.split("|")
+        cells = re.split(r"(?<!\\)\|", row)  # an escaped "\|" is inside a cell
         if row.lstrip().startswith("|") and not set(row) <= set("|-: "):
             cells = [f' <span dir="ltr">{c.strip()}</span> ' if c.strip()
                      and not _HEBREW.search(c) and "](" not in c and "<" not in c

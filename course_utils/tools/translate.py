@@ -173,6 +173,13 @@ def hebrew_notebook(nb: dict, po: polib.POFile, name: str) -> dict:
             if index == 0:
                 text = _with_badge(ltr_title(text), name)
             cell["source"] = rtl(text)
+        elif f"{cell['id']}#0" in units:  # an exercise's stub: its comments
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) \
+                else cell["source"]
+            texts = [units[f"{cell['id']}#{n}"] for n in
+                     range(len(catalogs.stub_texts(source)))]
+            cell["source"] = catalogs.with_stub_texts(
+                source, [catalogs.translation(po, u) or u.msgid for u in texts])
         cells.append(cell)
     colab = next((i for i, c in enumerate(cells) if c.get("id") == "colab-setup"),
                  None)

@@ -149,6 +149,73 @@ GLOSSARY: tuple[Term, ...] = (
          "-log2 p(x) divided by the number of pixels", in_chapter=False),
 )
 
+#: each note in Hebrew, for the Hebrew edition (by the English term)
+NOTES_HE = {
+    'generative model': 'לומד את התפלגות הנתונים ויכול ליצור דוגמאות חדשות',
+    'discriminative model': 'ממפה קלט לפלט; אינו יכול ליצור נתונים חדשים',
+    'cost function': 'השם שהפרק נותן לפונקציית המטרה; הקורס אומר פונקציית ההפסד',
+    'dimension': 'n לנתונים ו-m לקודים',
+    'one-dimensional': 'קוד חד-מימדי',
+    'two-dimensional': 'קוד דו-מימדי',
+    'latent space': 'המרחב הנמוך-מימד של הקודים z = e(x)',
+    'representation': 'הקוד z = e(x)',
+    'encoding': 'מה שה-encoder e(x) עושה',
+    'encoder': 'הפרק כותב encoder באנגלית',
+    'decoding': 'מה שה-decoder d(z) עושה',
+    'decoder': 'הפרק כותב decoder באנגלית',
+    'reconstruction': 'd(e(x))',
+    'reconstruction error': ('ה-eps(x, d(e(x))) של הפרק; המחברות משתמשות בשגיאה'
+                             ' הריבועית'),
+    'difference': 'ה-eps(x, d(e(x))) של הפרק',
+    'linear map': 'x -> W x',
+    'independent': 'כך הפרק מתאר את הקואורדינטות של PCA; הן בלתי מתואמות',
+    'features': 'המשתנים הנצפים של דוגמה',
+    'bottleneck': 'השכבה הצרה שבאמצע ה-autoencoder',
+    'degrees of freedom': 'הקיבולת של רשת',
+    'structure': 'מה שהורדת מימד חריפה מדי מאבדת',
+    'meaningless': 'נקודה אקראית במרחב הלטנטי של autoencoder מפוענחת לתמונה שאינה דבר',
+    'expectation': 'E[X]',
+    'mean': 'ממוצע על פני דגימות',
+    'variance': 'sigma^2',
+    "Jensen's inequality": '$\\log E[X] \\ge E[\\log X]$, כי log פונקציה קעורה',
+    "Bayes' rule": 'p(z|x) = p(x|z) p(z) / p(x)',
+    'KL divergence': 'קולבק-לייבלר; הפרק קורא לו מרחק, אך הוא אינו סימטרי',
+    'normal distribution': 'באנגלית גם Gaussian',
+    'deterministic function': 'התוחלת f(z) של ה-decoder',
+    'constant': 'השונות c של ה-decoder',
+    'new samples': 'נתונים שהמודל יצר',
+    'gradient descent': 'שיטת GD של הפרק',
+    'convolution': 'מסנן קטן אחד, משותף לכל התמונה',
+    'conditional GAN': 'ה-generator וה-discriminator רואים שניהם את תווית המחלקה',
+    'critic': 'ה-discriminator של WGAN: ציון, לא הסתברות',
+    'Wasserstein distance': 'מרחק ה-earth mover; המבקר של WGAN מעריך אותו',
+    'gradient penalty': 'שומר על המבקר 1-Lipschitz (WGAN-GP)',
+    'image-to-image translation': 'Pix2Pix (עם זוגות) ו-CycleGAN (בלי זוגות)',
+    'skip connection': "מעביר את הפיצ'רים של ה-encoder ישר לשלב ה-decoder שבגודלם",
+    'U-Net': 'encoder-decoder עם חיבורי דילוג (ה-generator של Pix2Pix)',
+    'PatchGAN': 'discriminator שנותן הכרעה לכל טלאי של התמונה (Pix2Pix)',
+    'edge map': 'היכן שהתמונה משתנה בחדות: הקלט של Pix2Pix כאן',
+    'autoencoder': 'הפרק כותב באנגלית: encoder, צוואר בקבוק, decoder',
+    'variational autoencoder': 'הפרק כותב באנגלית: AE שהקודים שלו באים מהתפלגות',
+    'log-likelihood': 'log p(x; theta), ה-L(theta) של הפרק, שאותו ממקסמים',
+    'ELBO': ('Evidence Lower BOund: $\\log p(x) = \\mathrm{ELBO} + D_{KL}$, ולכן'
+             ' $\\log p(x) \\ge \\mathrm{ELBO}$'),
+    'D_KL': 'הסימון של הפרק למרחק KL',
+    'prior': 'p(z), התפלגות הקודים לפני שרואים את x: N(0, I)',
+    'posterior': 'p(z|x), לפי חוק בייס; q(z|x) מקרבת אותה',
+    'reparameterization': ('$z = \\mu + \\sigma \\varepsilon$, כדי שאפשר יהיה לגזור'
+                           ' דרך הדגימה'),
+    'density': 'p(x) של משתנה רציף',
+    'mode': 'שיא של צפיפות; mode collapse הוא קריסת שכיחים (לא אופן)',
+    'grid': 'נקודות במרווחים שווים (לא רשת, המילה של הקורס ל-network)',
+    'correlation': 'קודים uncorrelated הם בלתי מתואמים (לא קורלציה)',
+    'implicit': 'מוגדר רק על ידי הדרך לדגום ממנו, כמו GAN (לא מרומז)',
+    'autoregressive model': 'p(x) כמכפלה של התפלגויות מותנות, פיקסל אחר פיקסל',
+    'chain rule': 'p(x) = p(x_1) p(x_2 | x_1) ...',
+    'masked convolution': 'קונבולוציה שרואה רק פיקסלים קודמים (PixelCNN)',
+    'bits per dimension': '$-\\log_2 p(x)$ חלקי מספר הפיקסלים',
+}
+
 # One-letter words of Hebrew written as prefixes: "and", "that", "from", "as",
 # "to", "in", "the" (the article last: ו-ש-מ-ה-...).
 _PREFIXES = "והבלשמכ"
@@ -240,12 +307,27 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def as_markdown(terms: list[Term] | tuple[Term, ...] = GLOSSARY) -> str:
+def as_markdown(terms: list[Term] | tuple[Term, ...] = GLOSSARY,
+                lang: str | None = None) -> str:
     """A markdown table of ``terms`` (Hebrew, English, notebook, note); the
-    course's own words, not the chapter's, are marked."""
-    rows = ["| עברית | English | notebook | note |", "|---|---|---|---|"]
+    course's own words, not the chapter's, are marked. In Hebrew (``lang``, by
+    default the course's language) the headers and notes are Hebrew and the
+    table reads right to left."""
+    from course_utils.core.i18n import language
+
+    if (lang or language()) != "he":
+        rows = ["| עברית | English | notebook | note |", "|---|---|---|---|"]
+        for t in terms:
+            note = t.note if t.in_chapter else f"course term: {t.note}"
+            rows.append(f"| {_cell(t.hebrew)} | {_cell(t.english)} | {t.notebook} | "
+                        f"{_cell(note)} |")
+        return "\n".join(rows)
+    from course_utils.tools.bidi import ltr_table_cells, rtl
+
+    rows = ["| בעברית | באנגלית | מחברת | הערה |", "|---|---|---|---|"]
     for t in terms:
-        note = t.note if t.in_chapter else f"course term: {t.note}"
+        note = NOTES_HE.get(t.english, "")
+        note = note if t.in_chapter else f"מונח של הקורס: {note}"
         rows.append(f"| {_cell(t.hebrew)} | {_cell(t.english)} | {t.notebook} | "
                     f"{_cell(note)} |")
-    return "\n".join(rows)
+    return ltr_table_cells(rtl("\n".join(rows)))

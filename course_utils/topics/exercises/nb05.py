@@ -372,9 +372,9 @@ ex6 = Think(
         "(zero only at equality). The -1 is a constant: every gradient, and so "
         "the trained VAE, is the same. What breaks are the numbers: the KL term "
         "and the negative ELBO are too large by latent_dim / 2 nats per image, "
-        "the reported bound on log p(x) is too low, and dimensions at the prior "
-        "show a KL of 1/2 instead of 0, so 'unused dimension' can no longer be "
-        "read off as KL = 0."
+        "the reported bound on log p(x) is too low, and dimensions whose q is "
+        "the prior itself show a KL of 1/2 instead of 0, so 'unused dimension' "
+        "can no longer be read off as KL = 0."
     ),
     key_ideas=(("the KL of a distribution to itself", r"itself|same distribution|"
                 r"zero|\b0\b"),
