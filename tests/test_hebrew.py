@@ -526,5 +526,5 @@ def test_the_hebrew_site_index_reads_right_to_left(tmp_path):
     assert report == {"written": ["05_gaussian_kl.html"], "failed": []}
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert '<html lang="he" dir="rtl">' in index and "מחברות שהורצו" in index
-    assert "7.1.3 Variational AutoEncoders (VAE): מרחק KL" in index
+    assert "\u20667.1.3 Variational AutoEncoders (VAE)\u2069: מרחק KL" in index
     assert "&lt;span" not in index and "--lang he" in index

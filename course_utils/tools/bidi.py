@@ -61,7 +61,9 @@ def _isolate_plain(text: str) -> str:
         line_start = text.rfind("\n", 0, start) + 1
         in_table = text[line_start:].lstrip().startswith("|")
         if any(a < end and start < b for a, b in kept) or (
-                in_table and re.search(r"(?<!\\)\|", text[start:end])):
+                in_table and re.search(r"(?<!\\)\|", text[start:end])) or (
+                text[:start].endswith('<span dir="ltr">')
+                and text[end:].startswith("</span>")):  # isolated already
             continue
         text = f'{text[:start]}<span dir="ltr">{text[start:end]}</span>{text[end:]}'
     return text

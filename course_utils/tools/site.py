@@ -52,6 +52,8 @@ SLIDES_TEMPLATE = """{%- extends 'index.html.j2' -%}
 .reveal h1, .reveal h2, .reveal h3, .reveal h4, .reveal h5, .reveal h6 {
   text-transform: none;
 }
+/* the Hebrew edition's headings on the right, as its paragraphs */
+.reveal [dir="rtl"] :is(h1, h2, h3, h4, h5, h6) { text-align: right; }
 </style>
 <script src="assets/reveal.js/dist/reveal.js"></script>
 <script src="assets/reveal.js/plugin/notes/notes.js"></script>
@@ -191,11 +193,12 @@ def _for_pages(nb: dict, keep_badge: bool) -> dict:
 
 
 def _title(nb: dict, fallback: str) -> str:
-    """The first heading, as text (the Hebrew edition's has its English part in
-    an isolating span)."""
+    """The first heading, as text; the Hebrew edition's English part, isolated in
+    a span there, is isolated here too (Unicode's left-to-right isolate)."""
     for line in cell_source(nb["cells"][0]).split("\n") if nb.get("cells") else []:
         if line.startswith("# "):
-            return re.sub(r"<[^>]+>", "", line[2:]).strip()
+            line = re.sub(r'<span dir="ltr">(.*?)</span>', "\u2066\\1\u2069", line[2:])
+            return re.sub(r"<[^>]+>", "", line).strip()
     return fallback
 
 
@@ -278,8 +281,8 @@ def _index_page(entries: list[tuple[str, str]], kind: str, lang: str = "en") -> 
     title, slides, pages, made = _INDEX_WORDS.get(lang, _INDEX_WORDS["en"])
     what = slides if kind == "slides" else pages
     direction = "rtl" if lang == "he" else "ltr"
-    items = "\n".join(f'<li><a href="{html.escape(f)}"><bdi>{html.escape(t)}</bdi>'
-                      '</a></li>' for f, t in entries)
+    items = "\n".join(f'<li><a href="{html.escape(f)}"><bdi dir="{direction}">'
+                      f'{html.escape(t)}</bdi></a></li>' for f, t in entries)
     option = " --lang he" if lang == "he" else ""
     command = (f'<code dir="ltr">python -m course_utils.tools.publish {kind}'
                f"{option}</code>")

@@ -203,6 +203,12 @@ def hebrew_readme(text: str, po: polib.POFile) -> str:
             block = ltr_table_cells(block) if block.lstrip().startswith("|") else block
         elif catalogs._FENCE.match(block):
             block = f'<div dir="ltr">\n\n{block}\n\n</div>'
+        elif block.startswith("    "):  # indented code: a fence, left to right
+            if out and out[-1].startswith('<div dir="ltr">\n\n```\n'):
+                head, tail = out.pop().rsplit("\n```", 1)
+                block = f"{head}\n{block[4:]}\n```{tail}"
+            else:
+                block = f'<div dir="ltr">\n\n```\n{block[4:]}\n```\n\n</div>'
         out.append(block)
     body = "\n".join(out).strip()
     body = re.sub(r"\]\(notebooks/(\d\d_)", rf"](notebooks/{EDITION}/\1", body)
@@ -238,6 +244,9 @@ def outputs(lang: str = LANG) -> dict[Path, bytes]:
         student = student_notebook(he, name, banner=banner,
                                    badge=_badge(name, "student"))
         files[edition_dir() / "student" / name] = dump(student).encode("utf-8")
+    style = (base / "notebooks" / "rise.css").read_bytes()  # the live slides' style
+    files[edition_dir() / "rise.css"] = files[edition_dir() / "student" / "rise.css"] \
+        = style
     readme = (base / "README.md").read_text(encoding="utf-8")
     po = catalogs.load(catalog_path("README", lang), lang)
     files[base / "README.he.md"] = hebrew_readme(readme, po).encode("utf-8")

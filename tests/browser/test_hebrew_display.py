@@ -234,3 +234,52 @@ def test_hebrew_student_edition_checks_speak_hebrew(page, lab, screenshot):
         page.wait_for_timeout(300)
     screenshot(page, "hebrew_student_check")
     assert "ExerciseNotDone" in message and "תרגיל 5.1" in message, message
+
+
+#: on the present slide: each heading's alignment, and each paragraph's and list
+#: item's right edges (as _FLUSH measures them)
+_SLIDE_FLUSH = """() => {
+  const flush = FLUSH;
+  const slide = document.querySelector('.reveal .slides section.present:not(.stack)')
+    || document.querySelector('.reveal .slides > section.present');
+  const out = [];
+  for (const el of slide.querySelectorAll('[dir="rtl"] :is(h1, h2, h3, p, li)')) {
+    if (!el.getBoundingClientRect().width) continue;
+    const text = el.textContent.slice(0, 30);
+    if (/^H/.test(el.tagName)) {
+      const align = getComputedStyle(el).textAlign;
+      if (align !== 'right') out.push(`${el.tagName} ${align}: ${text}`);
+      continue;
+    }
+    const edge = flush(el);
+    if (edge && (Math.abs(edge.first) > 2 || Math.abs(edge.last) > 2))
+      out.push(`${el.tagName} ${Math.round(edge.last)}: ${text}`);
+  }
+  return out;
+}""".replace("FLUSH", _FLUSH)
+
+
+def test_hebrew_offline_slides_read_right_to_left(page, tmp_path, screenshot):
+    """``publish slides --lang he``: on every slide of 05's offline slides
+    (reveal.js), the headings and the prose sit on the right."""
+    missing = missing_assets()
+    if missing:
+        pytest.skip(f"web assets not fetched ({missing[0]}, ...): run python -m "
+                    "course_utils.tools.publish assets")
+    report = site.export([HEBREW / NOTEBOOKS[0]], tmp_path, "slides", run=False,
+                         lang="he")
+    assert report["failed"] == [], report["failed"]
+    page.goto((tmp_path / report["written"][0]).as_uri())
+    page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30_000)
+    page.wait_for_timeout(1500)  # MathJax
+    problems, seen = [], 0
+    for h, v in page.evaluate("() => Reveal.getSlides().map(s => "
+                              "[Reveal.getIndices(s).h, Reveal.getIndices(s).v || 0])"):
+        page.evaluate("([h, v]) => Reveal.slide(h, v)", [h, v])
+        page.wait_for_timeout(50)
+        problems += [f"slide {h}.{v}: {p}" for p in page.evaluate(_SLIDE_FLUSH)]
+        seen += 1
+        if (h, v) == (3, 0):
+            screenshot(page, "hebrew_slides_3")
+    assert seen > 10, f"only {seen} slides"
+    assert not problems, problems[:6]
