@@ -106,7 +106,7 @@ def test_hebrew_edition_is_what_a_fresh_build_writes():
 def _in_english(source: str, english: str) -> str:
     """A stub's code with its comments, docstring and message put back in
     English (the Hebrew edition translates only those)."""
-    from course_utils.tools.catalogs import stub_texts, with_stub_texts
+    from course_utils.tools.stubtext import stub_texts, with_stub_texts
 
     texts = [t for _, _, t in stub_texts(english)]
     if len(stub_texts(source)) != len(texts):
@@ -458,7 +458,7 @@ def test_no_left_to_right_run_spans_a_sentence_boundary():
 def test_english_titles_and_table_cells_are_isolated():
     """An English title or file name in right-to-left text was reordered
     ("PixelCNN 7.3", ".7 Deep Generative Models", "start_here_00")."""
-    from course_utils.tools.bidi import ltr_table_cells, ltr_title
+    from course_utils.core.bidi import ltr_table_cells, ltr_title
 
     assert ltr_title("# 7.3 Autoregressive Models: PixelCNN\n\nטקסט") == (
         '# <span dir="ltr">7.3 Autoregressive Models: PixelCNN</span>\n\nטקסט')
@@ -481,7 +481,7 @@ def test_paragraphs_are_flush_right_in_the_markdown_itself():
     markdown (a block inside it), and a table's columns, so that no cell has to
     run first. Fences, display formulas, headings and HTML lines are left as
     they are, and the reader of a cell gets the text back."""
-    from course_utils.tools.bidi import ALIGN_CLOSE, ALIGN_OPEN, align, rtl, unwrap
+    from course_utils.core.bidi import ALIGN_CLOSE, ALIGN_OPEN, align, rtl, unwrap
 
     text = ("# כותרת\n\nפסקה עם **הדגשה**\nושורה שנייה.\n\n- פריט\n  המשך\n- שני\n\n"
             "> **הערה.** ציטוט\n\n$$\na = b\n$$\nאחרי\n\n```python\nx = 1\n```\n\n"

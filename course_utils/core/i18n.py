@@ -282,7 +282,7 @@ def _best_split(message: str, template: str, lang: str, depth: int) -> list[str]
 
 #: JupyterLab draws a quotation's bar on its left, whatever its direction; the
 #: Hebrew notes have it on the right (the paragraphs' alignment is in the
-#: markdown itself, see course_utils.tools.bidi.align; markdown may not carry a
+#: markdown itself, see course_utils.core.bidi.align; markdown may not carry a
 #: stylesheet, a cell's output may)
 RTL_CSS = ('.jp-RenderedHTMLCommon [dir="rtl"] blockquote {border-left: none; '
            'border-right: 5px solid var(--jp-border-color2)}')

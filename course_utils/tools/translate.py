@@ -41,9 +41,7 @@ from pathlib import Path
 
 import polib
 
-from course_utils.core.errors import CourseError
-from course_utils.tools import catalogs
-from course_utils.tools.bidi import (  # unwrap: the tests' reader of a cell
+from course_utils.core.bidi import (  # unwrap: the tests' reader of a cell
     RTL_CLOSE,
     RTL_OPEN,
     isolate,
@@ -52,11 +50,14 @@ from course_utils.tools.bidi import (  # unwrap: the tests' reader of a cell
     rtl,
     unwrap,  # noqa: F401
 )
+from course_utils.core.errors import CourseError
+from course_utils.tools import catalogs
 from course_utils.tools.catalogs import Unit
 from course_utils.tools.editions import STUDENT_BANNER, generate, student_notebook
 from course_utils.tools.guard import Guard, writable
 from course_utils.tools.links import BADGE_IMAGE, colab_url
 from course_utils.tools.notebooks import lecturer_notebooks, load_notebook, repo_path
+from course_utils.tools.stubtext import stub_texts, with_stub_texts
 
 LANG = "he"
 EDITION = "hebrew"           # notebooks/hebrew/, named for the language
@@ -177,8 +178,8 @@ def hebrew_notebook(nb: dict, po: polib.POFile, name: str) -> dict:
             source = "".join(cell["source"]) if isinstance(cell["source"], list) \
                 else cell["source"]
             texts = [units[f"{cell['id']}#{n}"] for n in
-                     range(len(catalogs.stub_texts(source)))]
-            cell["source"] = catalogs.with_stub_texts(
+                     range(len(stub_texts(source)))]
+            cell["source"] = with_stub_texts(
                 source, [catalogs.translation(po, u) or u.msgid for u in texts])
         cells.append(cell)
     colab = next((i for i, c in enumerate(cells) if c.get("id") == "colab-setup"),
@@ -244,9 +245,10 @@ def outputs(lang: str = LANG) -> dict[Path, bytes]:
         student = student_notebook(he, name, banner=banner,
                                    badge=_badge(name, "student"))
         files[edition_dir() / "student" / name] = dump(student).encode("utf-8")
-    style = (base / "notebooks" / "rise.css").read_bytes()  # the live slides' style
-    files[edition_dir() / "rise.css"] = files[edition_dir() / "student" / "rise.css"] \
-        = style
+    style = base / "notebooks" / "rise.css"  # the live slides' style
+    if style.is_file():
+        files[edition_dir() / "rise.css"] = style.read_bytes()
+        files[edition_dir() / "student" / "rise.css"] = style.read_bytes()
     readme = (base / "README.md").read_text(encoding="utf-8")
     po = catalogs.load(catalog_path("README", lang), lang)
     files[base / "README.he.md"] = hebrew_readme(readme, po).encode("utf-8")

@@ -13,6 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from course_utils.core.bidi import ltr_table_cells, rtl
+from course_utils.core.i18n import language
+
 
 @dataclass(frozen=True)
 class Term:
@@ -313,8 +316,6 @@ def as_markdown(terms: list[Term] | tuple[Term, ...] = GLOSSARY,
     course's own words, not the chapter's, are marked. In Hebrew (``lang``, by
     default the course's language) the headers and notes are Hebrew and the
     table reads right to left."""
-    from course_utils.core.i18n import language
-
     if (lang or language()) != "he":
         rows = ["| עברית | English | notebook | note |", "|---|---|---|---|"]
         for t in terms:
@@ -322,8 +323,6 @@ def as_markdown(terms: list[Term] | tuple[Term, ...] = GLOSSARY,
             rows.append(f"| {_cell(t.hebrew)} | {_cell(t.english)} | {t.notebook} | "
                         f"{_cell(note)} |")
         return "\n".join(rows)
-    from course_utils.tools.bidi import ltr_table_cells, rtl
-
     rows = ["| בעברית | באנגלית | מחברת | הערה |", "|---|---|---|---|"]
     for t in terms:
         note = NOTES_HE.get(t.english, "")
