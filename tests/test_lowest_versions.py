@@ -68,7 +68,7 @@ def test_installed_versions_are_compared_without_the_build_label(monkeypatch):
 def test_ci_tests_the_lowest_versions_before_the_readme_command():
     run = (CI / "run").read_text(encoding="utf-8")
     script = (CI / "lowest").read_text(encoding="utf-8")
-    assert run.index("\n.ci/lowest\n") < run.index("python -m pytest -n 2")
+    assert run.index("\n.ci/lowest\n") < run.index("python -m pytest -n 3")
     assert (CI / "lowest").stat().st_mode & 0o100, ".ci/lowest must be executable"
     # a separate environment, torch first, then the pinned lower bounds
     assert "-m venv" in script

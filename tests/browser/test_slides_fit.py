@@ -22,7 +22,8 @@ from labtools import SLIDE_COUNTS, at_slide
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 SCREENS = [(1024, 768), (1280, 800), (1920, 1080)]
-#: 05 has a formula with Greek letters in a heading; 06 is the longest notebook.
+#: 05 has a formula with Greek letters in a heading (tried at 1024 px); 06 is the
+#: longest notebook (tried at every width).
 SLIDE_NOTEBOOKS = ["05_gaussian_kl.ipynb", "06_variational_autoencoder.ipynb"]
 MIN_BODY_PX_1920 = 24
 
@@ -58,7 +59,8 @@ _MEASURE = """() => {
 
 @pytest.mark.parametrize("name", SLIDE_NOTEBOOKS)
 def test_live_slides_fit_the_screen(name, chromium, lab, screenshot):
-    """One page, resized to each screen (reveal.js lays the slides out again)."""
+    """One page, resized to each screen (reveal.js lays the slides out again);
+    05, whose point is its heading's Greek letters, at the narrowest only."""
     path = NOTEBOOKS / name
     if not path.exists():
         pytest.skip(f"{name} is not written yet")
@@ -74,7 +76,7 @@ def test_live_slides_fit_the_screen(name, chromium, lab, screenshot):
         page.wait_for_timeout(1500)  # MathJax and the layout settle
         slides = page.evaluate(SLIDE_COUNTS)
         problems = []
-        for width, height in SCREENS:
+        for width, height in SCREENS if name != SLIDE_NOTEBOOKS[0] else SCREENS[:1]:
             page.set_viewport_size({"width": width, "height": height})
             page.wait_for_function(f"() => window.innerWidth === {width}")
             page.wait_for_timeout(300)  # reveal.js's resize handler lays out again
