@@ -11,12 +11,15 @@ The Colab cell clones the course at the version in ``notebooks/.course-ref``
 Two editions: the lecturer notebooks in ``notebooks/`` (with solutions) and the
 student edition in ``notebooks/student/`` (stubs), generated from them. Students
 are sent to the student edition; a lecturer badge says that it is one.
+:func:`hub_url` makes a lecturer's JupyterHub links (nbgitpuller); ``python -m
+course_utils.tools.hub`` prints them for every notebook.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 from course_utils.tools.notebooks import PublishError, repo_path
 
@@ -64,6 +67,37 @@ def binder_url(notebook: str = "00_start_here.ipynb", edition: str = "student") 
     """The Binder address that opens ``notebook`` of ``edition`` in JupyterLab."""
     return (f"https://mybinder.org/v2/gh/{github_path()}/{BRANCH}"
             f"?urlpath=lab/tree/{notebook_path(notebook, edition)}")
+
+
+#: the folder a hub's nbgitpuller puts the course in, in each student's home
+HUB_FOLDER = "deep-generative-models"
+LANGUAGES = ("en", "he")
+
+
+def edition_path(notebook: str, edition: str = "student", language: str = "en") -> str:
+    """The notebook's path in the repository, in either language
+    (``notebooks/hebrew/student/05_gaussian_kl.ipynb``)."""
+    if language not in LANGUAGES:
+        raise PublishError(f"language must be one of {LANGUAGES}, got {language!r}")
+    path = notebook_path(notebook, edition)
+    return path.replace("notebooks", "notebooks/hebrew", 1) if language == "he" \
+        else path
+
+
+def hub_url(hub: str, notebook: str, edition: str = "student", language: str = "en",
+            repo: str = REPO, branch: str = BRANCH) -> str:
+    """An nbgitpuller link for a lecturer's JupyterHub: a student who clicks it
+    logs in, gets the course pulled (cloned the first time, merged after, never
+    overwriting her own changes) into ``~/deep-generative-models``, and sees
+    ``notebook`` of ``edition`` open in JupyterLab. The branch is always named
+    (nbgitpuller's default is the remote's, which a fork may not share)."""
+    if not re.match(r"https?://[^\s/?#]+", hub or ""):
+        raise PublishError(f"the hub's address must start with https:// or http://, "
+                           f"got {hub!r} (for example https://hub.example.edu)")
+    target = f"{HUB_FOLDER}/{edition_path(notebook, edition, language)}"
+    query = urlencode({"repo": repo, "branch": branch, "targetpath": HUB_FOLDER,
+                       "urlpath": f"lab/tree/{target}"}, quote_via=quote, safe="/")
+    return f"{hub.rstrip('/')}/hub/user-redirect/git-pull?{query}"
 
 
 def colab_badge(notebook: str, edition: str = "lecturer") -> str:
