@@ -209,8 +209,10 @@ def test_every_import_is_installable(path):
 
 
 def test_layout_is_as_drawn():
+    # requirements-hub.txt and deploy/: a class's JupyterHub (issue 28 asks for both)
     allowed = {"README.md", "README.he.md", "translations", "requirements.txt",
-               "requirements-test.txt", "pyproject.toml", "CONTRIBUTING.md",
+               "requirements-test.txt", "requirements-hub.txt", "deploy",
+               "pyproject.toml", "CONTRIBUTING.md",
                "notebooks", "course_utils", "data", "tests", ".ci", ".binder",
                ".gitignore", ".git", ".pre-commit-config.yaml"}
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True,
