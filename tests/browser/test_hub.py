@@ -27,7 +27,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from labtools import ERRORS
+from labtools import ERRORS, RUN_ALL
 
 from course_utils.tools.links import HUB_FOLDER, edition_path, hub_url
 
@@ -75,14 +75,6 @@ _ALL_RAN = """() => {
   return !!kernel && kernel.status === 'idle' && panel.content.widgets.every(
     c => c.model.type !== 'code' || c.model.executionCount !== null);
 }"""
-_RUN_ALL = """async () => {
-  const panel = window.jupyterapp.shell.currentWidget;
-  await panel.context.ready;
-  await panel.sessionContext.ready;
-  window.jupyterapp.commands.execute('notebook:run-all-cells');
-}"""
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -166,7 +158,7 @@ def test_three_students_pull_the_course_and_one_runs_it(hub, chromium, screensho
             screenshot(page, f"hub_{name}_opened")
         # the first student runs the notebook she was sent to, to the end
         page = contexts[0].pages[0]
-        page.evaluate(_RUN_ALL)
+        page.evaluate(RUN_ALL)
         page.wait_for_function(_ALL_RAN, timeout=300_000, polling=1000)
         errors = page.evaluate(ERRORS)
         unexpected = [e for e in errors if not e.startswith(
