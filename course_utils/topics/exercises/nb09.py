@@ -323,4 +323,38 @@ ex5 = Exercise(
             "would reach 2|t|, so without the constraint there is no maximum.",
 )
 
+# Exercise 9.6 (think) ----------------------------------------------------------
+
+ex6 = Think(
+    number="9.6",
+    title="the plain GAN's control",
+    answer_name="answer_9_6",
+    hints=(
+        "List everything that differed between the two runs, not only the loss.",
+        "Notebook 07 swept its plain GAN over seeds: how many modes did it hold at "
+        "the end, from seed to seed? What can one run on one seed then show?",
+    ),
+    model_answer=(
+        "That comparison changed five things at once: besides the loss, the "
+        "WGAN-GP run took five critic steps per generator step, batches of 256 "
+        "instead of 128, other learning rates that fell to zero, and Adam's "
+        "beta2 = 0.9. Any of them could make the difference, so it says nothing "
+        "about the objective. And one seed decides little: notebook 07's GAN ends "
+        "with anything from 0 to 8 modes depending on the seed, so a single count "
+        "at the end is mostly chance. Section 3's control keeps the loop, the "
+        "networks, the initial weights, the budget and the schedule, changes only "
+        "the loss, and is swept over seeds: then the GAN keeps 1-3 modes and "
+        "WGAN-GP 6-8 on every seed."
+    ),
+    key_ideas=(("other settings changed with the loss", r"five|several|many|other "
+                r"(settings|things|choices)|budget|schedule|batch|learning rate|"
+                r"critic steps|confound"),
+               ("one run on one seed is mostly chance", r"seed|one run|single|"
+                r"chance|luck|noise|vary|varies|variance|spread"),
+               ("the control changes only the objective, over many seeds",
+                r"only (the )?(objective|loss)|same (budget|settings|schedule)|one "
+                r"(thing|change)|control|isolat|everything else")),
+)
+
+
 EXERCISES = register(globals())
