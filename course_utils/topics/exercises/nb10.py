@@ -306,4 +306,87 @@ ex5 = Think(
                 r"(data|compute|time)")),
 )
 
+# Exercise 10.6 (predict) -------------------------------------------------------
+
+
+def _reveal_blind_spot():
+    with torch.random.fork_rng():         # leaves the notebook's random state
+        torch.manual_seed(0)
+        model = PixelCNN().double()       # the notebook's architecture
+    x = torch.rand(1, 1, 15, 15, dtype=torch.float64, requires_grad=True,
+                   generator=torch.Generator().manual_seed(0))
+    (grad,) = torch.autograd.grad(model(x)[0, 0, 5, 4], x)
+    before = (torch.arange(15 * 15) < 5 * 15 + 4).reshape(15, 15)
+    missed = int((before & (grad[0, 0] == 0)).sum())
+    per_row = [int((before[r] & (grad[0, 0, r] == 0)).sum()) for r in range(5)]
+    return missed, (f"Autograd on the notebook's PixelCNN, 15x15 image: the logit "
+                    f"of pixel (5, 4) misses {missed} earlier pixels, row 0 to "
+                    f"row 4: {per_row}.")
+
+
+def _explain_blind_spot(prediction, truth):
+    if prediction == 10:
+        return ("The count depends on the pixel: the wedge runs from the field's "
+                "slanted edge to the image's right edge, and (5, 4) lies further "
+                "left, so more of each row above is out of reach.")
+    return ("Count row by row: d rows above the pixel the field reaches d + 2 "
+            "columns right of it (3 in the row just above: the 7x7 mask-A layer; "
+            "then one more per row up), and the rest of the row, up to column 14, "
+            "is missed: 7 + 6 + 5 + 4 + 3.")
+
+
+ex6 = Prediction(
+    number="10.6",
+    title="the blind spot of another pixel",
+    answer_name="prediction_10_6",
+    hints=(
+        "In the picture, count for each row above the pixel how many columns "
+        "right of it the grey field reaches.",
+        "d rows up the field reaches d + 2 columns to the right; the rest of that "
+        "row, to the image's edge, is the blind spot.",
+    ),
+    reveal=_reveal_blind_spot,
+    reference=25.0,
+    tolerance=0.01,
+    explain=_explain_blind_spot,
+    wrong_answers=(10.0, 35.0, 0.0),
+    success="The blind spot comes from the plain PixelCNN's wiring, but its size "
+            "depends on where the pixel sits: the further left, the more of each "
+            "row above lies beyond the field's slanted edge.",
+    # section 2 shows pixel (7, 7) only, and the gated network's field after
+    revealed_by=(),
+)
+
+
+# Exercise 10.7 (think) ---------------------------------------------------------
+
+ex7 = Think(
+    number="10.7",
+    title="mask B in the first layer",
+    answer_name="answer_10_7",
+    hints=(
+        "With mask B in the first layer, what can the logit of pixel i read?",
+        "If each factor sees the value it scores, what is the product of the "
+        "factors, summed over all images, still equal to?",
+    ),
+    model_answer=(
+        "With mask B the first layer reads the pixel it predicts, so the network "
+        "can copy x_i into its own logit: the loss falls towards zero, which is "
+        "a leak, not learning. The factors are then no longer the chain rule's "
+        "p(x_i | x_<i): each depends on the value it scores, so their product is "
+        "not a distribution, and summed over all images it exceeds one (a "
+        "perfect copier gives every 4x4 image probability near 1, a sum near "
+        "65,536). Its log-likelihood means nothing, and it cannot sample: the "
+        "pixel it needs is the one still to be drawn."
+    ),
+    key_ideas=(("the first layer reads the pixel it predicts", r"own pixel|itself|"
+                r"sees (the )?(pixel|x_i)|copy|copies|centre|center|identity"),
+               ("a loss near zero is a leak, not learning", r"leak|cheat|trivial|"
+                r"not (real|true|genuine)|meaningless|too good|copy|copies"),
+               ("the product is no longer normalised", r"sum|normali|more than "
+                r"(one|1)|exceed|greater than (one|1)|not a (probability|"
+                r"distribution)")),
+)
+
+
 EXERCISES = register(globals())
