@@ -296,7 +296,15 @@ def test_binder_configuration():
     assert "dataset-fashion-mnist" in apt
     post = BINDER / "postBuild"
     assert post.stat().st_mode & stat.S_IXUSR, "postBuild must be executable"
-    assert "pip install --no-deps --editable ." in post.read_text()
+    script = post.read_text()
+    # a copy, not an editable install (a hub's home volume hides the image's home),
+    # and the hook that makes a pulled checkout import its own course_utils
+    assert "pip install --no-deps ." in script and "--editable" not in script
+    assert "python -m course_utils.tools.checkout install" in script
+    hub = requirement_lines(ROOT / "requirements-hub.txt")
+    for name in ("nbgitpuller", "jupyterhub"):
+        assert name in binder and binder[name].split(",")[-1] == hub[name].split(
+            ",")[-1], f"{name}: the image's major version is the test hub's"
 
 
 def test_readme_sends_students_to_the_student_edition():
