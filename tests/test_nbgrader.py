@@ -200,3 +200,67 @@ def test_round_trip_gives_full_partial_and_zero_marks_and_refuses_cheats(tmp_pat
                 f"{ROUND_TRIP}.html").is_file()
     print(f"round trip: {time.monotonic() - start:.0f} s, points {auto} automatic "
           f"+ {manual} by hand")
+
+
+# The grader's refusals, in this process (no nbgrader needed) ------------------------
+
+def _notebook_namespace(code: str) -> dict:
+    """What a notebook cell defines: code compiled under a cell's file name."""
+    import torch
+
+    from course_utils.topics.exercises import nb05
+    namespace = {"torch": torch, "nb05": nb05}
+    exec(compile(code, "/tmp/ipykernel_1/1234.py", "exec"), namespace)
+    return namespace
+
+
+@pytest.fixture
+def graded(tmp_path, monkeypatch):
+    tool.write_course(tmp_path / "course", ["05"])
+    monkeypatch.setenv("COURSE_GRADER", str(tmp_path / "course" / "grader"))
+    from course_utils.tools import grader
+    return grader
+
+
+SOLUTION = ("def kl_from_log_var(mu, log_var):\n"
+            "    return 0.5 * torch.sum(mu**2 + log_var.exp() - log_var - 1, dim=1)\n")
+
+
+@pytest.mark.parametrize("cheat", [
+    "kl_from_log_var = nb05.ex1.reference",
+    "kl_from_log_var = nb05.kl_from_log_var",
+    "kl_from_log_var = lambda mu, lv: nb05.ex1.reference(mu, lv)",
+    "def kl_from_log_var(mu, lv):\n    return nb05.kl_from_log_var(mu, lv)",
+    "import functools\nkl_from_log_var = functools.partial(nb05.kl_from_log_var)",
+    "from course_utils.topics.exercises.nb05 import kl_from_log_var as f\n"
+    "def kl_from_log_var(mu, lv):\n    return f(mu, lv)",
+])
+def test_the_grader_refuses_the_course_s_own_code(graded, cheat):
+    with pytest.raises(graded.GraderRefused, match="Exercise 5.1"):
+        graded.grade("nb05.ex1", "kl_from_log_var", _notebook_namespace(cheat))
+
+
+def test_the_grader_takes_the_student_s_own_answer_and_ignores_a_replaced_check(
+        graded, capsys):
+    import course_utils
+    before = sys.modules["course_utils"]
+    graded.grade("nb05.ex1", "kl_from_log_var", _notebook_namespace(SOLUTION))
+    assert "correct" in capsys.readouterr().out
+    assert sys.modules["course_utils"] is before is course_utils
+    wrong = _notebook_namespace(SOLUTION.replace(" - 1,", ",") +
+                                "nb05.ex1.check = lambda *a: None\n")
+    try:
+        wrong["nb05"].ex1.check(wrong["kl_from_log_var"])   # the replaced check
+        with pytest.raises(Exception, match="not right yet"):
+            graded.grade("nb05.ex1", "kl_from_log_var", wrong)
+    finally:
+        del wrong["nb05"].ex1.check
+    with pytest.raises(Exception, match="no answer yet|not filled in"):
+        graded.grade("nb05.ex1", "kl_from_log_var", {})
+
+
+def test_an_explored_value_is_refused_only_when_it_is_the_reference_object(graded):
+    with pytest.raises(graded.GraderRefused, match="Exercise 5.5"):
+        graded.grade("nb05.ex5", "q_5_5", _notebook_namespace(
+            "q_5_5 = nb05.ex5.reference"))
+    graded.grade("nb05.ex5", "q_5_5", _notebook_namespace("q_5_5 = (-2.0, 0.75)"))
