@@ -189,6 +189,7 @@ def grade(handle: str, name: str, namespace: dict) -> None:
     folder = grader_folder()
     answer = namespace.get(name)
     folders = course_folders()
+    theirs = [ref for ref in _student_references(handle) if ref is not None]
     with grader_modules(folder):
         short, attr = handle.split(".")
         module = importlib.import_module(f"{PACKAGE}.topics.exercises.{short}")
@@ -196,9 +197,7 @@ def grade(handle: str, name: str, namespace: dict) -> None:
         reference = exercise.reference
         if callable(answer):
             what = borrowed(answer, reference, folders + course_folders())
-        elif exercise.kind == "explore" and any(
-                answer is ref for ref in _student_references(handle)
-                if ref is not None):
+        elif exercise.kind == "explore" and any(answer is ref for ref in theirs):
             what = "the course's reference value"
         else:
             what = None
