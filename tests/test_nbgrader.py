@@ -15,6 +15,7 @@ check replaced by a lambda) get nothing for their exercises.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import subprocess
@@ -264,3 +265,71 @@ def test_an_explored_value_is_refused_only_when_it_is_the_reference_object(grade
         graded.grade("nb05.ex5", "q_5_5", _notebook_namespace(
             "q_5_5 = nb05.ex5.reference"))
     graded.grade("nb05.ex5", "q_5_5", _notebook_namespace("q_5_5 = (-2.0, 0.75)"))
+
+
+# The students' package of the graded course -----------------------------------------
+
+RUN_CHECKS = r'''
+import contextlib, importlib, io, json, sys
+out = {}
+for handle, given in json.load(open(sys.argv[1])).items():
+    short, name = handle.split(".")
+    module = importlib.import_module(f"course_utils.topics.exercises.{short}")
+    exercise = getattr(module, name)
+    namespace = dict(vars(module), **{short: module})
+    try:
+        exec(given["source"], namespace)
+        with contextlib.redirect_stdout(io.StringIO()):
+            exercise.check(namespace[given["name"]])
+        outcome = "ok"
+    except Exception as err:
+        outcome = type(err).__name__ + ": " + str(err)
+    shown = io.StringIO()
+    with contextlib.redirect_stdout(shown):
+        exercise.solution()
+    out[handle] = [outcome, exercise.reference in (None, ""),
+                   getattr(exercise, "model_answer", ""), shown.getvalue()]
+print(json.dumps(out))
+'''
+
+
+def test_the_students_package_has_no_solutions_and_its_checks_still_run(tmp_path):
+    """Every check of the graded course's student package, given the lecturer's
+    solution, passes or says it is checked at grading; none has a solution."""
+    import importlib
+
+    from course_utils.core.errors import NO_SOLUTIONS, WITHHELD
+    from course_utils.tools.graded_package import model_answers, write_package
+
+    package = write_package(tmp_path / "pkg")
+    solutions = {}
+    for path in sorted((ROOT / "course_utils/topics/exercises").glob("nb*.py")):
+        module = importlib.import_module(f"course_utils.topics.exercises.{path.stem}")
+        for ex in module.EXERCISES:
+            name = ex.answer_name or ex.reference.__name__
+            source = (f"{name} = {'because the text says so ' * 3!r}"
+                      if ex.kind == "think" else ex.solution_source())
+            solutions[ex.handle] = {"source": source, "name": name}
+            if inspect.isfunction(ex.reference):   # its body is not in the package
+                body = inspect.getsource(ex.reference).split('"""')[-1].strip()
+                assert body not in (package / path.relative_to(ROOT)).read_text()
+    (tmp_path / "solutions.json").write_text(json.dumps(solutions))
+    env = dict(os.environ, PYTHONPATH=str(package), COURSE_FAST="1",
+               COURSE_OFFLINE="1", COURSE_THREADS="1", COURSE_LANG="en")
+    done = subprocess.run([sys.executable, "-c", RUN_CHECKS, "solutions.json"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert set(found) == set(solutions)
+    withheld = [h for h, (outcome, *_) in found.items() if outcome != "ok"]
+    assert all(found[h][0] == f"ReferenceWithheld: {WITHHELD}" for h in withheld), {
+        h: found[h][0] for h in withheld}
+    assert len(withheld) < len(found) / 3   # most checks still teach
+    for handle, (_, emptied, model_answer, shown) in found.items():
+        assert emptied and not model_answer, handle
+        assert shown.strip() == NO_SOLUTIONS, handle
+    text = "\n".join(p.read_bytes().decode("utf-8", "replace")
+                     for p in package.rglob("*") if p.is_file())
+    assert not [a for a in model_answers() if a in text]
+    assert not (package / "course_utils/tools/grader.py").exists()

@@ -7,7 +7,9 @@
 writes an nbgrader course folder: one assignment per notebook
 (``source/05_gaussian_kl/05_gaussian_kl.ipynb``), ``nbgrader_config.py``, and
 ``grader/`` (the grader's copy of ``course_utils`` and of
-:mod:`course_utils.tools.grader`), which nbgrader never releases. Each source
+:mod:`course_utils.tools.grader`), which nbgrader never releases, and
+``student-package/``, the course_utils to install for the graded course's
+students: no solutions (:mod:`course_utils.tools.graded_package`). Each source
 notebook is the student edition, cell for cell, with nbgrader's metadata:
 
 - an exercise's stub cell is an answer cell: the stub, then the lecturer's
@@ -38,6 +40,7 @@ from pathlib import Path
 
 from course_utils.core.errors import CourseError
 from course_utils.tools.exercises import exercise_cells
+from course_utils.tools.graded_package import write_package
 from course_utils.tools.guard import Guard, writable
 from course_utils.tools.links import LANGUAGES, edition_path
 from course_utils.tools.notebooks import (
@@ -257,6 +260,7 @@ def write_course(out: Path, names: list[str] | None = None, lang: str = "en",
                 CONFIG.format(course_id=COURSE_ID, timeout=CELL_TIMEOUT))
     guard.save()
     _copy_grader(out)
+    write_package(out / "student-package")
     guard.report["assignments"] = written
     return guard.report
 
