@@ -115,7 +115,7 @@ def model_answers() -> set[str]:
 def _drop_answers(path: Path) -> None:
     """Take the model answers (and their translations) out of a compiled catalog."""
     try:
-        import polib
+        import polib  # only the graded package needs it (requirements-grade.txt)
     except ImportError:
         raise CourseError("the graded course's student package needs polib: "
                           "pip install -r requirements-grade.txt") from None
