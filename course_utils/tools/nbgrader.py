@@ -87,9 +87,13 @@ c.CourseDirectory.course_id = {course_id!r}
 # A training cell of the course takes up to about 50 s on a quiet 2-core machine
 # (default mode); nbgrader's default of 30 s a cell would stop it.
 c.Execute.timeout = {timeout}
-# The hidden tests grade with the grader's copy of the checks; the kernels that
-# nbgrader starts inherit this (grader/ is never released).
+# The kernels nbgrader starts inherit these: the hidden tests grade with the
+# grader's copy of the checks, and the notebook imports that full copy too, even
+# where the students' package (no solutions) is what the environment installs.
+# grader/ is never released.
 os.environ["COURSE_GRADER"] = str(HERE / "grader")
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(HERE / "grader")] + [p for p in [os.environ.get("PYTHONPATH")] if p])
 
 
 class ClearSolutionsToStub(ClearSolutions):
