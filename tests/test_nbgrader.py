@@ -110,7 +110,11 @@ needs_nbgrader = pytest.mark.skipif(
 
 
 def _run(course: Path, *args: str) -> str:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), COURSE_FAST="1", COURSE_THREADS="1",
+    """An nbgrader command in ``course``, where the environment's course_utils is
+    the students' package (as on a hub of a graded class): the grader's copy must
+    be what the autograder's kernels import."""
+    env = dict(os.environ, PYTHONPATH=str(course / "student-package"),
+               COURSE_FAST="1", COURSE_THREADS="1",
                COURSE_OFFLINE="1",
                PATH=os.pathsep.join([str(Path(sys.executable).parent),
                                      os.environ.get("PATH", "")]))
