@@ -196,6 +196,7 @@ def test_round_trip_gives_full_partial_and_zero_marks_and_refuses_cheats(tmp_pat
         cheat, by_cell = score("cheat")
     assert complete == auto
     assert 0 < some < auto
+    assert some == tool.POINTS["implement"] + tool.POINTS["predict"]
     assert none == 0
     assert by_cell["nb05-ex1-test"] == 0, "the reference itself scored"
     assert by_cell["nb05-ex2-test"] == 0, "a replaced check scored"
