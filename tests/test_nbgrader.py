@@ -90,8 +90,15 @@ def test_the_course_folder_has_a_config_with_a_long_cell_timeout(tmp_path):
     assert '"points": 4' in path.read_text()
 
 
-def test_a_folder_among_the_course_files_is_refused():
+def test_a_folder_among_the_course_files_or_of_other_files_is_refused(tmp_path,
+                                                                      capsys):
     assert tool.main(["05", "--out", str(ROOT / "notebooks" / "x")]) == 2
+    (tmp_path / "mine.txt").write_text("a student's work")
+    assert tool.main(["05", "--out", str(tmp_path)]) == 2
+    assert tool.main(["99", "--out", str(tmp_path / "new")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("error: ") for line in err), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
 
 
 # The round trip with nbgrader ------------------------------------------------------
@@ -172,6 +179,13 @@ def test_round_trip_gives_full_partial_and_zero_marks_and_refuses_cheats(tmp_pat
     assert "course_grader" not in json.dumps(release)
     assert sorted(p.name for p in (course / "release" / ROUND_TRIP).iterdir()) == [
         f"{ROUND_TRIP}.ipynb"]
+
+    hebrew = tmp_path / "course-he"
+    tool.write_course(hebrew, ["05"], "he")
+    _run(hebrew, "generate_assignment", ROUND_TRIP)
+    _, student_he, _ = _source(f"{ROUND_TRIP}.ipynb", "he")
+    assert _code(json.loads((hebrew / "release" / ROUND_TRIP / f"{ROUND_TRIP}.ipynb")
+                            .read_text())) == _code(student_he)
 
     full = _answers(source)
     partial = {k: v for k, v in full.items() if k in ("nb05-ex1-answer",

@@ -41,7 +41,7 @@ from pathlib import Path
 from course_utils.core.errors import CourseError
 from course_utils.tools.exercises import exercise_cells
 from course_utils.tools.graded_package import write_package
-from course_utils.tools.guard import Guard, writable
+from course_utils.tools.guard import MANIFEST, Guard, writable
 from course_utils.tools.links import LANGUAGES, edition_path
 from course_utils.tools.notebooks import (
     PublishError,
@@ -250,6 +250,9 @@ def write_course(out: Path, names: list[str] | None = None, lang: str = "en",
             repo_path("notebooks").resolve()):
         raise GradingError(f"--out {out} would write among the course's own files; "
                            "choose a folder of its own (default: grading/)")
+    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
+        raise GradingError(f"{out} holds files this command did not write; choose an "
+                           "empty folder or a course folder it wrote (--out)")
     paths = select_notebooks(names or [])
     guard = Guard(out, force=force)
     written = []
