@@ -352,3 +352,32 @@ def test_the_students_package_has_no_solutions_and_its_checks_still_run(tmp_path
                      for p in package.rglob("*") if p.is_file())
     assert not [a for a in model_answers() if a in text]
     assert not (package / "course_utils/tools/grader.py").exists()
+
+
+@needs_nbgrader
+@pytest.mark.parametrize("lang", ["en", "he"])
+def test_nbgrader_s_own_release_steps_give_every_student_edition(tmp_path, lang,
+                                                                 monkeypatch):
+    """The course config's release of solutions and nbgrader's of hidden tests, on
+    every notebook (the round trip runs the whole of generate_assignment on one)."""
+    import nbformat
+    from nbgrader.preprocessors import ClearHiddenTests
+    from traitlets.config.loader import PyFileConfigLoader
+
+    course = tmp_path / "course"
+    tool.write_course(course, [], lang)
+    monkeypatch.setenv("COURSE_GRADER", "")     # the config sets both: restored after
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    loader = PyFileConfigLoader("nbgrader_config.py", path=str(course))
+    config = loader.load_config()
+    clear = next(p for p in config.GenerateAssignment.preprocessors
+                 if p.__name__ == "ClearSolutionsToStub")(config=config)
+    hidden = ClearHiddenTests(config=config)
+    for name in NAMES:
+        path = course / "source" / Path(name).stem / name
+        nb = nbformat.read(path, as_version=4)
+        resources = {}
+        nb, resources = clear.preprocess(nb, resources)
+        nb, resources = hidden.preprocess(nb, resources)
+        student = load_notebook(ROOT / edition_path(name, "student", lang))
+        assert [c.source for c in nb.cells if c.cell_type == "code"] == _code(student)
