@@ -144,11 +144,16 @@ def _answers(source: dict) -> dict[str, str]:
     return out
 
 
-CHEATS = {  # the two cheats the issue names, each in an answer cell
+CHEATS = {  # the two cheats the issue names, each in an answer cell, and a third
     "nb05-ex1-answer": "kl_from_log_var = nb05.ex1.reference",
     "nb05-ex2-answer": ("def kl_diagonal(mu1, log_var1, mu2, log_var2):\n"
                         "    return mu1.sum(dim=1)  # wrong\n"
                         "nb05.ex2.check = lambda *a: None"),
+    # a grader of its own, for a hidden test that would read it with open()
+    "nb05-ex4-answer": ("import io\n"
+                        "def kl_full(mu, cov):\n    return 0.0\n"
+                        "open = lambda *a, **k: io.StringIO('def grade(*a): pass')\n"
+                        "nb05.ex4.check = lambda *a: None"),
 }
 
 
@@ -214,7 +219,8 @@ def test_round_trip_gives_full_partial_and_zero_marks_and_refuses_cheats(tmp_pat
     assert none == 0
     assert by_cell["nb05-ex1-test"] == 0, "the reference itself scored"
     assert by_cell["nb05-ex2-test"] == 0, "a replaced check scored"
-    assert cheat == auto - tool.POINTS["implement"] * 2
+    assert by_cell["nb05-ex4-test"] == 0, "a fake grader scored"
+    assert cheat == auto - tool.POINTS["implement"] * 2 - tool.POINTS["derive"]
     for student in ("complete", "partial", "untouched", "cheat"):
         assert (course / "feedback" / student / ROUND_TRIP /
                 f"{ROUND_TRIP}.html").is_file()

@@ -62,13 +62,15 @@ CELL_TIMEOUT = 600
 COURSE_ID = "deep-generative-models"
 
 HIDDEN = """### BEGIN HIDDEN TESTS
-# graded with the grader's own copy of the check (grader/, see nbgrader_config.py)
+# graded with the grader's own copy of the check (grader/, see nbgrader_config.py);
+# the built-ins by their module, whatever the notebook calls open or exec
+import builtins as _builtins
 import os as _os
 _grader = {{"__name__": "course_grader"}}
-with open(_os.path.join(_os.environ["COURSE_GRADER"], "course_grader.py"),
-          encoding="utf-8") as _file:
-    exec(_file.read(), _grader)
-_grader["grade"]({handle!r}, {name!r}, globals())
+with _builtins.open(_os.path.join(_os.environ["COURSE_GRADER"], "course_grader.py"),
+                    encoding="utf-8") as _file:
+    _builtins.exec(_file.read(), _grader)
+_grader["grade"]({handle!r}, {name!r}, _builtins.globals())
 ### END HIDDEN TESTS"""
 
 CONFIG = '''"""nbgrader's settings for the graded course, written by
