@@ -97,7 +97,8 @@ def _from_course(obj, folders: list[Path]) -> bool:
     if code is None:
         return False
     where = Path(code.co_filename).resolve()
-    return any(where.is_relative_to(folder) for folder in folders)
+    # any copy of the package, wherever it was loaded from and under any name
+    return PACKAGE in where.parts or any(where.is_relative_to(f) for f in folders)
 
 
 def _same_code(one, other) -> bool:
