@@ -227,7 +227,7 @@ def _dump(nb: dict) -> str:
     return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 
-def _copy_grader(out: Path) -> None:
+def copy_grader(out: Path) -> None:
     """``out/grader``: this course_utils (references included) and the grader."""
     package = Path(__file__).resolve().parents[1]
     target = out / "grader"
@@ -268,7 +268,7 @@ def write_course(out: Path, names: list[str] | None = None, lang: str = "en",
     guard.write(out / "nbgrader_config.py",
                 CONFIG.format(course_id=COURSE_ID, timeout=CELL_TIMEOUT))
     guard.save()
-    _copy_grader(out)
+    copy_grader(out)
     write_package(out / "student-package")
     guard.report["assignments"] = written
     return guard.report
