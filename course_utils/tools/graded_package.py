@@ -9,7 +9,10 @@ course_utils whose exercise modules keep every hint, check and helper, with
 
 - each reference function's body replaced by one line that raises
   :class:`~course_utils.core.errors.ReferenceWithheld` (its docstring stays), so
-  that a check comparing with it says the answer is checked at grading time;
+  that a check comparing with it says (prints, without failing: nbgrader's
+  *Validate* then passes) that the answer is checked at grading time; an empty
+  stub, or a wrong answer the check finds before it needs the solution, fails
+  as in practice mode;
 - each value reference, model answer and written solution emptied;
 - ``solution()`` saying that the graded course shows none.
 
@@ -34,6 +37,7 @@ TAIL = '''
 
 # The graded course's student package: no solutions (course_utils.tools.graded_package)
 from course_utils.core.errors import NO_SOLUTIONS as _NO_SOLUTIONS  # noqa: E402
+from course_utils.core.errors import ReferenceWithheld as _Withheld  # noqa: E402
 from course_utils.core.messages import say as _say  # noqa: E402
 
 
@@ -41,8 +45,18 @@ def _no_solution(*args, **kwargs):
     _say(translate(_NO_SOLUTIONS))
 
 
+def _graded_check(check):
+    def graded_check(answer):
+        try:
+            check(answer)
+        except _Withheld as withheld:   # said, not raised: nbgrader's Validate passes
+            _say(str(withheld))
+    return graded_check
+
+
 for _exercise in EXERCISES:
     _exercise.solution = _no_solution
+    _exercise.check = _graded_check(_exercise.check)
 '''
 
 WITHHELD = ("from course_utils.core.errors import WITHHELD, ReferenceWithheld\n"
