@@ -11,7 +11,8 @@ submit a complete, a partial, an untouched and a cheating notebook, validate
 the complete one where course_utils is the students' package, autograde, generate
 feedback. The complete one gets every automatic point, the partial one
 some, the untouched one none; the cheats (an answer that is the reference, a
-check replaced by a lambda) get nothing for their exercises.
+check replaced by a lambda, a fake grader where ``open`` would find it) get
+nothing for their exercises.
 """
 
 from __future__ import annotations
