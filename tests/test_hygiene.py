@@ -209,9 +209,11 @@ def test_every_import_is_installable(path):
 
 
 def test_layout_is_as_drawn():
-    # requirements-hub.txt and deploy/: a class's JupyterHub (issue 28 asks for both)
+    # requirements-hub.txt and deploy/: a class's JupyterHub (issue 28 asks for both);
+    # requirements-grade.txt: its graded course (nbgrader)
     allowed = {"README.md", "README.he.md", "translations", "requirements.txt",
-               "requirements-test.txt", "requirements-hub.txt", "deploy",
+               "requirements-test.txt", "requirements-hub.txt",
+               "requirements-grade.txt", "deploy",
                "pyproject.toml", "CONTRIBUTING.md",
                "notebooks", "course_utils", "data", "tests", ".ci", ".binder",
                ".gitignore", ".git", ".pre-commit-config.yaml"}

@@ -85,3 +85,16 @@ def expect_shape(name: str, value, shape: tuple, where: str = "") -> None:
             f"{place}`{name}` should have shape {want}, but has shape {actual}. "
             "Check that you passed the right array (reshape or flatten it first)."
         )
+
+
+#: what the graded course's student package says where a check or ``solution()``
+#: would need the solution it does not hold (course_utils.tools.graded_package)
+WITHHELD = ("This check compares your answer with the course's solution, which the "
+            "graded course keeps for the grader: your answer is checked when your "
+            "notebook is graded.")
+NO_SOLUTIONS = ("The graded course shows no solutions: your answer is checked when "
+                "your notebook is graded.")
+
+
+class ReferenceWithheld(ExerciseNotDone):
+    """A check of the graded course that needs the solution it does not hold."""

@@ -71,7 +71,8 @@ use_language("he")'''
 #: the modules whose messages are translated (the checks, hints, errors)
 MESSAGE_SOURCES = ("course_utils/core/answers.py", "course_utils/core/checks.py",
                    "course_utils/core/errors.py", "course_utils/core/student_code.py",
-                   "course_utils/topics/exercises/nb*.py")
+                   "course_utils/topics/exercises/nb*.py",
+                   "course_utils/tools/grader.py")
 
 
 def root() -> Path:
