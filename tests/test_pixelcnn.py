@@ -44,13 +44,16 @@ def test_the_masks():
         MaskedConv2d(1, 1, 3, "C")
 
 
-def test_probabilities_of_all_small_images_sum_to_one():
-    model = _model(channels=4, layers=2, head=4)
+def _total_probability(model) -> float:
+    # p(x) summed over all 512 binary 3x3 images
     codes = torch.arange(2 ** 9)
     images = ((codes[:, None] >> torch.arange(9)) & 1).double().reshape(-1, 3, 3)
     with torch.no_grad():
-        total = torch.logsumexp(model.log_prob(images), dim=0).exp()
-    assert abs(float(total) - 1) < 1e-12
+        return float(torch.logsumexp(model.log_prob(images), dim=0).exp())
+
+
+def test_probabilities_of_all_small_images_sum_to_one():
+    assert abs(_total_probability(_model(channels=4, layers=2, head=4)) - 1) < 1e-12
 
 
 def test_the_sampler_uses_the_same_logits_as_the_whole_image():
@@ -112,11 +115,7 @@ def test_the_gated_reach_is_the_rows_its_logits_read():
 
 def test_the_gated_model_is_normalised_and_samples_from_its_strips():
     model = _gated(channels=4, layers=1, head=4)
-    codes = torch.arange(2 ** 9)
-    images = ((codes[:, None] >> torch.arange(9)) & 1).double().reshape(-1, 3, 3)
-    with torch.no_grad():
-        total = torch.logsumexp(model.log_prob(images), dim=0).exp()
-    assert abs(float(total) - 1) < 1e-12
+    assert abs(_total_probability(model) - 1) < 1e-12
     model = model.float()
     x = model.sample(3, height=10, width=7, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
