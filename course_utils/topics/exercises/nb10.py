@@ -150,15 +150,21 @@ ex2 = Exercise(
 # Exercise 10.3 (predict) -------------------------------------------------------
 
 
-def _reveal_reach():
+def _reads(side, row, col):
+    """Which input pixels of a side x side image reach the logit of (row, col) in
+    the notebook's PixelCNN (untrained: the masks decide), by autograd."""
     with torch.random.fork_rng():         # leaves the notebook's random state
         torch.manual_seed(0)
         model = PixelCNN().double()       # the notebook's architecture
-    row, col = 20, 12
-    x = torch.rand(1, 1, 24, 24, dtype=torch.float64, requires_grad=True,
+    x = torch.rand(1, 1, side, side, dtype=torch.float64, requires_grad=True,
                    generator=torch.Generator().manual_seed(0))
     (grad,) = torch.autograd.grad(model(x)[0, 0, row, col], x)
-    seen = (grad[0, 0] != 0).nonzero()
+    return grad[0, 0] != 0
+
+
+def _reveal_reach():
+    row, col = 20, 12
+    seen = _reads(24, row, col).nonzero()
     above = int(row - seen[:, 0].min())
     left = int(col - seen[:, 1].min())
     shown = (f"Autograd on the notebook's PixelCNN (one 7x7 mask-A layer, six "
@@ -310,15 +316,10 @@ ex5 = Think(
 
 
 def _reveal_blind_spot():
-    with torch.random.fork_rng():         # leaves the notebook's random state
-        torch.manual_seed(0)
-        model = PixelCNN().double()       # the notebook's architecture
-    x = torch.rand(1, 1, 15, 15, dtype=torch.float64, requires_grad=True,
-                   generator=torch.Generator().manual_seed(0))
-    (grad,) = torch.autograd.grad(model(x)[0, 0, 5, 4], x)
     before = (torch.arange(15 * 15) < 5 * 15 + 4).reshape(15, 15)
-    missed = int((before & (grad[0, 0] == 0)).sum())
-    per_row = [int((before[r] & (grad[0, 0, r] == 0)).sum()) for r in range(5)]
+    blind = before & ~_reads(15, 5, 4)
+    missed = int(blind.sum())
+    per_row = [int(blind[r].sum()) for r in range(5)]
     return missed, (f"Autograd on the notebook's PixelCNN, 15x15 image: the logit "
                     f"of pixel (5, 4) misses {missed} earlier pixels, row 0 to "
                     f"row 4: {per_row}.")
