@@ -69,6 +69,11 @@ EXPORTS = (
            "PixelCNN for binary images with its exact log-likelihood and its\n"
            "pixel-by-pixel sampler, and the Fashion-MNIST training recipe through\n"
            "the model cache."),
+    Export("11_normalizing_flows.ipynb", "course_utils/topics/flows.py",
+           "Normalizing flows: the affine coupling layer (RealNVP) and a stack of\n"
+           "them with its exact log-likelihood and one-pass sampler, the 2-D\n"
+           "training recipe, and the dequantised Fashion-MNIST flow (logit map,\n"
+           "bounds on a binary image's log-probability) through the model cache."),
 )
 
 
