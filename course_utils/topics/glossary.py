@@ -150,6 +150,24 @@ GLOSSARY: tuple[Term, ...] = (
          "a convolution that sees only earlier pixels (PixelCNN)", in_chapter=False),
     Term("ביטים לממד", "bits per dimension", "10",
          "-log2 p(x) divided by the number of pixels", in_chapter=False),
+    Term("זרימה מנרמלת", "normalizing flow", "11",
+         "an invertible map from data to a normal code: exact log p(x)",
+         in_chapter=False),
+    Term("שינוי משתנים", "change of variables", "11",
+         "log p(x) is log p(z) plus the log of det df/dx, in absolute value",
+         in_chapter=False),
+    Term("יעקוביאן", "Jacobian", "11",
+         "the matrix of derivatives df/dx; a flow needs its determinant",
+         in_chapter=False),
+    Term("שכבת צימוד", "coupling layer", "11",
+         "half the coordinates pass unchanged and set the scale and shift of "
+         "the rest (RealNVP)", in_chapter=False),
+    Term("הפיך / העתקה הפיכה", "invertible", "11",
+         "f^-1 exists: each x has one code and each code one x",
+         in_chapter=False),
+    Term("דה-קוונטיזציה", "dequantisation", "11",
+         "adding uniform noise to discrete pixels so a density can be fitted",
+         in_chapter=False),
 )
 
 #: each note in Hebrew, for the Hebrew edition (by the English term)
@@ -217,6 +235,14 @@ NOTES_HE = {
     'chain rule': 'p(x) = p(x_1) p(x_2 | x_1) ...',
     'masked convolution': 'קונבולוציה שרואה רק פיקסלים קודמים (PixelCNN)',
     'bits per dimension': '$-\\log_2 p(x)$ חלקי מספר הפיקסלים',
+    'normalizing flow': 'העתקה הפיכה מהנתונים לקוד נורמלי: log p(x) מדויק',
+    'change of variables': ('log p(x) הוא log p(z) ועוד הלוג של הערך המוחלט'
+                            ' של det df/dx'),
+    'Jacobian': 'מטריצת הנגזרות df/dx; זרימה צריכה את הדטרמיננטה שלה',
+    'coupling layer': ('חצי מהקואורדינטות עוברות ללא שינוי וקובעות את הכפל וההזזה'
+                       ' של השאר (RealNVP)'),
+    'invertible': 'קיימת f^-1: לכל x קוד אחד ולכל קוד x אחד',
+    'dequantisation': 'הוספת רעש אחיד לפיקסלים בדידים כדי שאפשר יהיה להתאים צפיפות',
 }
 
 # One-letter words of Hebrew written as prefixes: "and", "that", "from", "as",
