@@ -1,7 +1,7 @@
 """The benchmark's targets, machine information and results table.
 
 :func:`write_results` writes ``results.json`` and ``RESULTS.md`` (the table that
-README links); :func:`combine` merges the results of runs made side by side.
+README links); :func:`combine` merges the results of several runs.
 The figures the notebooks recorded (see :mod:`course_utils.core.results`) appear
 under "Recorded by the notebooks", with a line for each expected record that a
 notebook did not make.
@@ -364,8 +364,9 @@ def combine(paths: list[str | Path]) -> dict:
     merged["command"] = "; ".join(run["command"] for run in runs)
     if len(runs) == 1:  # re-rendering one run's table
         return merged
-    merged["notes"] = [f"Combined from {len(runs)} runs made side by side on the "
-                       "same machine (started " + ", ".join(
-                           run["started"] for run in runs) + "): each run's "
-                       "times include the load of the others."]
+    merged["notes"] = [f"Combined from {len(runs)} runs on the same machine "
+                       "(started " + ", ".join(run["started"] for run in runs)
+                       + "): a notebook's row is from the last run that measured "
+                       "it; where runs overlapped, each run's times include the "
+                       "load of the others."]
     return merged
