@@ -191,3 +191,10 @@ def test_11_the_flow_blurs_modes_rather_than_dropping_them():
              f"{min(counts['default']):.0f} to {max(counts['default']):.0f} on seeds "
              f"0-{len(counts['default']) - 1} in the default mode")
     assert quote in _prose("11"), quote
+
+
+def test_12_quotes_the_plain_gan_on_the_ring(sweep_07):
+    end = [r["07.plain_end_modes"] for r in sweep_07.values()]
+    quote = (f"plain GAN ended with fewer than eight modes on "
+             f"{sum(m < 8 for m in end)} of the {len(end)} seeds swept (fast mode)")
+    assert quote in _prose("12"), quote

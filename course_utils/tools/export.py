@@ -74,6 +74,11 @@ EXPORTS = (
            "them with its exact log-likelihood and one-pass sampler, the 2-D\n"
            "training recipe, and the dequantised Fashion-MNIST flow (logit map,\n"
            "bounds on a binary image's log-probability) through the model cache."),
+    Export("12_diffusion_models.ipynb", "course_utils/topics/diffusion.py",
+           "Diffusion models (DDPM): the noise schedule and the forward process in\n"
+           "closed form, the noise-prediction loss, the ancestral (DDPM) and\n"
+           "deterministic (DDIM) samplers, and the 2-D and Fashion-MNIST training\n"
+           "recipes through the model cache."),
 )
 
 
