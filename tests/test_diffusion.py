@@ -57,7 +57,8 @@ def test_q_sample_is_the_closed_form():
     x_t = q_sample(x0, t, noise, s)
     for i, step in enumerate(t.tolist()):
         abar = s.alpha_bars[step]
-        assert torch.allclose(x_t[i], abar.sqrt() * x0[i] + (1 - abar).sqrt() * noise[i])
+        want = abar.sqrt() * x0[i] + (1 - abar).sqrt() * noise[i]
+        assert torch.allclose(x_t[i], want)
     assert torch.equal(x_t[0], x0[0]), "step 0 is the data"
 
 
@@ -76,7 +77,8 @@ def test_q_sample_matches_the_chain_in_distribution():
 
 def test_a_ddim_step_with_the_true_noise_moves_along_it():
     s = linear_schedule(100, dtype=torch.float64)
-    x0, eps = torch.randn(5, 2, dtype=torch.float64), torch.randn(5, 2, dtype=torch.float64)
+    x0 = torch.randn(5, 2, dtype=torch.float64)
+    eps = torch.randn(5, 2, dtype=torch.float64)
     t, prev = 80, 30
     x_t = s.alpha_bars[t].sqrt() * x0 + (1 - s.alpha_bars[t]).sqrt() * eps
     x_prev = ddim_step(x_t, eps, s.alpha_bars[t], s.alpha_bars[prev])
