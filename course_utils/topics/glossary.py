@@ -168,6 +168,16 @@ GLOSSARY: tuple[Term, ...] = (
     Term("דה-קוונטיזציה", "dequantisation", "11",
          "adding uniform noise to discrete pixels so a density can be fitted",
          in_chapter=False),
+    Term("מודל דיפוזיה", "diffusion model", "12",
+         "learns to undo, step by step, noise added to the data", in_chapter=False),
+    Term("התהליך הקדמי", "forward process", "12",
+         "q(x_t | x_{t-1}): noise added in T small steps, nothing learned",
+         in_chapter=False),
+    Term("לוח הרעש", "noise schedule", "12",
+         "beta_1 ... beta_T: how much noise each step adds", in_chapter=False),
+    Term("יחס אות לרעש", "signal-to-noise ratio", "12",
+         "abar_t / (1 - abar_t): the signal's variance over the noise's",
+         in_chapter=False),
 )
 
 #: each note in Hebrew, for the Hebrew edition (by the English term)
@@ -243,6 +253,10 @@ NOTES_HE = {
                        ' של השאר (RealNVP)'),
     'invertible': 'קיימת f^-1: לכל x קוד אחד ולכל קוד x אחד',
     'dequantisation': 'הוספת רעש אחיד לפיקסלים בדידים כדי שאפשר יהיה להתאים צפיפות',
+    'diffusion model': 'לומד לבטל, צעד אחר צעד, רעש שנוסף לנתונים',
+    'forward process': 'q(x_t | x_{t-1}): רעש שנוסף ב-T צעדים קטנים, בלי שום למידה',
+    'noise schedule': 'beta_1 ... beta_T: כמה רעש מוסיף כל צעד',
+    'signal-to-noise ratio': 'abar_t / (1 - abar_t): השונות של האות חלקי זו של הרעש',
 }
 
 # One-letter words of Hebrew written as prefixes: "and", "that", "from", "as",
