@@ -52,10 +52,10 @@ def _test_q_sample(answer) -> None:
             got = answer(x0, t, noise, abars)
         except NotImplementedError:
             raise
-        except RuntimeError as err:
-            raise Wrong(f"on examples of shape {shape}: {err}. alpha_bars[t] has "
-                        "shape (N,): reshape it to (N, 1, ...) so that it "
-                        "broadcasts over each example's numbers.") from None
+        except RuntimeError:
+            raise Wrong(f"on examples of shape {shape} the shapes did not match. "
+                        "alpha_bars[t] has shape (N,): reshape it to (N, 1, ...) "
+                        "so that it broadcasts over each example's numbers.") from None
         if not isinstance(got, torch.Tensor) or got.shape != x0.shape:
             raise Wrong(f"return a tensor of x0's shape {tuple(x0.shape)}.")
         got = got.double()
