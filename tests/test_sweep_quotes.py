@@ -198,3 +198,14 @@ def test_12_quotes_the_plain_gan_on_the_ring(sweep_07):
     quote = (f"plain GAN ended with fewer than eight modes on "
              f"{sum(m < 8 for m in end)} of the {len(end)} seeds swept (fast mode)")
     assert quote in _prose("12"), quote
+
+
+def test_12_fewer_ddim_passes_on_the_ruler():
+    fast = _records("12-fast")
+    assert all(r["12.ddim5_minus_ddim20"] > 5 for r in _records("12-default").values())
+    held = sum(r["12.ddim5_minus_ddim20"] > 0 for r in fast.values())
+    reversed_on = [str(seed) for seed, r in fast.items()
+                   if r["12.ddim5_minus_ddim20"] <= 0]
+    quote = (f"the order held on {held} of seeds 0-{len(fast) - 1} and was reversed "
+             f"on seed {' and '.join(reversed_on)}")
+    assert quote in _prose("12"), quote
