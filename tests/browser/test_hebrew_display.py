@@ -89,7 +89,8 @@ _LAYOUT = """() => {
                      text: code.textContent.slice(0, 30)});
     }
     for (const run of box.querySelectorAll('[dir="ltr"]'))
-      if (/[.:] +\\S/.test(run.textContent) && !run.closest('pre'))
+      // a title keeps the book's English section title, one run ("7. Deep ...")
+      if (/[.:] +\\S/.test(run.textContent) && !run.closest('pre, h1'))
         out.joined.push(run.textContent.slice(0, 60));
   }
   return out;
