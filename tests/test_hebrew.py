@@ -455,6 +455,19 @@ def test_no_left_to_right_run_spans_a_sentence_boundary():
     assert not crossing, crossing[:5]
 
 
+def test_a_code_span_that_wraps_onto_the_next_line_is_isolated_whole():
+    """A code span broken across a line came out right to left, its backticks
+    paired wrongly ("`</span>noise<span dir=\"ltr\">`", notebook 12's Hebrew)."""
+    from course_utils.core.bidi import isolate
+
+    text = "כתבו `f(x0, t,\nnoise)` שמחזירה את `noise` בצורה של `x0`."
+    assert isolate(text) == ('כתבו <span dir="ltr">`f(x0, t,\nnoise)`</span> '
+                             'שמחזירה את <span dir="ltr">`noise`</span> בצורה של '
+                             '<span dir="ltr">`x0`</span>.')
+    # a blank line ends a paragraph, and a code span with it
+    assert '<span dir="ltr">`a' not in isolate("`a\n\nb` c")
+
+
 def test_english_titles_and_table_cells_are_isolated():
     """An English title or file name in right-to-left text was reordered
     ("PixelCNN 7.3", ".7 Deep Generative Models", "start_here_00")."""

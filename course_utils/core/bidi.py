@@ -19,7 +19,9 @@ _MARKDOWN_RUN = re.compile(r"[A-Za-z0-9\u0370-\u03ff½¼¾−√∑∫∇∂][A-
                            r"½¼¾−√∑∫∇∂_^²³¹⁰ ()=+\-/.,:;'~≈≥≤≠‖·→∞|\\]*")
 #: link targets, HTML tags and addresses, where nothing may be inserted
 _PROTECTED = re.compile(r"\]\((?:[^()\s]|\([^()]*\))*\)|<[^>]+>|https?://\S+")
-_INLINE = re.compile(r"`[^`\n]+`|(?<![$\\])\$(?!\$)[^$]+?(?<!\\)\$")
+#: an inline formula or code span; a code span may wrap onto the next line, as
+#: markdown allows (a blank line ends it)
+_INLINE = re.compile(r"`(?:[^`\n]|\n(?![ \t]*\n))+`|(?<![$\\])\$(?!\$)[^$]+?(?<!\\)\$")
 #: a heading's English part: a section number and the words before ":" or the end
 _TITLE = re.compile(r"^(#+ )(\d+(?:\.\d+)*\.? [^:\n\u0590-\u05ff<]+?)(?=:|$)", re.M)
 _HEBREW = re.compile(r"[\u0590-\u05ff]")
