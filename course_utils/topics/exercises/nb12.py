@@ -20,14 +20,12 @@ from course_utils.core.checks import (
 )
 from course_utils.core.i18n import translate
 from course_utils.core.messages import say
+from course_utils.topics.diffusion import linear_schedule
 
 
 def _alpha_bars(T: int = 100) -> torch.Tensor:
-    # alpha-bars of the notebook's schedule, [0] = 1: Ho et al.'s linear betas
-    # stretched to T steps
-    scale = 1000 / T
-    betas = torch.linspace(1e-4 * scale, 0.02 * scale, T, dtype=torch.float64)
-    return torch.cat([torch.ones(1, dtype=torch.float64), torch.cumprod(1 - betas, 0)])
+    # alpha-bars of the notebook's schedule (float64), [0] = 1
+    return linear_schedule(T, dtype=torch.float64).alpha_bars
 
 
 # Exercise 12.1 (implement) -----------------------------------------------------
